@@ -1,0 +1,1 @@
+"""Cython kernels. Import them through :mod:`symphony.kernels`; this file stays empty."""

@@ -1,0 +1,357 @@
+"""One exception tree for all of Symphony.
+
+Every exception Symphony raises on purpose derives from :class:`SymphonyError`. Errors from
+the standard library or a third-party package that would cross a public API are translated at
+the layer boundary (see :func:`map_exceptions`) into a subclass, with ``__cause__`` set.
+
+Each class has a :attr:`SymphonyError.category` (``"validation"``, ``"kernel"``, …) so that
+callers can route errors without ``isinstance`` ladders, and messages name the offending value
+and where it was (``"frame length 9000 exceeds max_frame=4096 at offset 12"``).
+
+Context travels up with the error (the seed's ``ResultContext``)::
+
+    with error_context(f"loading workflow {path}"):
+        load(path)
+
+adds ``"while loading workflow …"`` to any :class:`SymphonyError` passing through, and
+``str(err)`` shows the whole chain, innermost first.
+
+Both kernel twins (``symphony._core`` and ``symphony.reference``) raise the classes defined
+here, so that tests can compare the error *class* each raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import ClassVar, Self
+
+__all__ = [
+    "AllocError",
+    "ArenaExhausted",
+    "AuthoritativeValidationError",
+    "ChunkerError",
+    "CodecError",
+    "ConfigError",
+    "ConnectionClosed",
+    "CycleError",
+    "DoubleFree",
+    "FrameTooLarge",
+    "GraphError",
+    "InvalidFrame",
+    "InvalidGraph",
+    "InvalidStateTransition",
+    "KernelError",
+    "LocalProtocolError",
+    "MessageTooLarge",
+    "NotFoundError",
+    "PathEscapeError",
+    "PortError",
+    "PortTimeout",
+    "PortUnavailable",
+    "PreValidationError",
+    "ProtocolError",
+    "RemoteProtocolError",
+    "RingClosed",
+    "RingError",
+    "RingFormatError",
+    "RingFull",
+    "SerializationError",
+    "StaleHandle",
+    "StorageError",
+    "SymphonyError",
+    "SymphonyTimeout",
+    "TrackerError",
+    "TransportError",
+    "ValidationError",
+    "error_context",
+    "map_exceptions",
+]
+
+
+class SymphonyError(Exception):
+    """Root of every error Symphony raises on purpose.
+
+    Args:
+        message: what went wrong, naming the offending value and where it was.
+        details: optional structured data (machine-readable), e.g. ``{"path": "a/b"}``.
+    """
+
+    category: ClassVar[str] = "internal"
+    """Coarse routing key: validation, pre-validation, authoritative, io, serialization,
+    protocol, transport, kernel, port, config, timeout or internal."""
+
+    def __init__(self, message: str = "", *, details: Mapping[str, object] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, object] = dict(details or {})
+        self.context: list[str] = []
+        """Context added on the way up, innermost first."""
+
+    def with_context(self, what: str) -> Self:
+        """Record that the error happened *while* doing ``what``; returns ``self``."""
+        self.context.append(what)
+        return self
+
+    def __str__(self) -> str:
+        base = self.message
+        for what in self.context:
+            base = f"{base} (while {what})"
+        return base
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep message, details and context across pickling (worker processes).
+        return (_rebuild, (type(self), self.message, self.details, self.context, self.args))
+
+
+def _rebuild(
+    cls: type[SymphonyError],
+    message: str,
+    details: dict[str, object],
+    context: list[str],
+    args: tuple[object, ...],
+) -> SymphonyError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.message = message
+    err.details = details
+    err.context = context
+    return err
+
+
+# --------------------------------------------------------------------------- validation
+class ValidationError(SymphonyError, ValueError):
+    """Input that does not satisfy a rule. Also a ``ValueError``."""
+
+    category = "validation"
+
+
+class PreValidationError(ValidationError):
+    """A fast, local check failed (seconds-before-the-network feedback; not authoritative).
+
+    ``failures`` lists every failed rule as ``(field, message)``.
+    """
+
+    category = "pre-validation"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        failures: list[tuple[str, str]] | None = None,
+        details: Mapping[str, object] | None = None,
+    ):
+        super().__init__(message, details=details)
+        self.failures: list[tuple[str, str]] = list(failures or [])
+
+
+class AuthoritativeValidationError(ValidationError):
+    """The authoritative service (OFB) refused the data. Its verdict is final."""
+
+    category = "authoritative"
+
+
+class ConfigError(ValidationError):
+    """A configuration file or environment override is wrong (names file, key, type, value)."""
+
+    category = "config"
+
+
+class PathEscapeError(ValidationError):
+    """A path would resolve outside the root it must stay in (``..``, symlink, absolute)."""
+
+
+class InvalidStateTransition(ValidationError):
+    """A state machine was asked for a transition its table does not allow."""
+
+
+# --------------------------------------------------------------------------- storage / io
+class StorageError(SymphonyError, OSError):
+    """Reading or writing persistent data failed. Also an ``OSError``."""
+
+    category = "io"
+
+    def __init__(self, message: str = "", *, details: Mapping[str, object] | None = None):
+        SymphonyError.__init__(self, message, details=details)
+
+
+class NotFoundError(SymphonyError, LookupError):
+    """A named thing (file, artifact, endpoint, template …) does not exist."""
+
+    category = "not-found"
+
+
+# --------------------------------------------------------------------------- serialization
+class SerializationError(SymphonyError, ValueError):
+    """A value could not be encoded or decoded."""
+
+    category = "serialization"
+
+
+class CodecError(SerializationError):
+    """A codec met bytes or a value outside its format."""
+
+
+# --------------------------------------------------------------------------- protocol
+class ProtocolError(SymphonyError):
+    """A protocol rule was broken. ``code`` is the matching JSON-RPC error code."""
+
+    category = "protocol"
+    code: ClassVar[int] = -32600
+
+
+class LocalProtocolError(ProtocolError):
+    """We misused the protocol (h11's distinction): a bug on this side."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer broke the protocol: bad bytes, wrong order, oversize."""
+
+
+class InvalidFrame(RemoteProtocolError, ValueError):
+    """A frame could not be decoded. Also a ``ValueError``."""
+
+    code = -32700
+
+
+class FrameTooLarge(InvalidFrame):
+    """A length prefix claims more than the configured maximum (refused before allocating)."""
+
+
+# --------------------------------------------------------------------------- transport
+class TransportError(SymphonyError):
+    """Moving bytes between processes failed."""
+
+    category = "transport"
+
+
+class ConnectionClosed(TransportError):
+    """The other side is gone (closed, crashed, broken pipe)."""
+
+
+class SymphonyTimeout(SymphonyError, TimeoutError):
+    """An operation did not finish within its deadline."""
+
+    category = "timeout"
+
+
+# --------------------------------------------------------------------------- kernels
+class KernelError(SymphonyError):
+    """Raised by a kernel (both twins raise the same subclasses)."""
+
+    category = "kernel"
+
+
+class RingError(KernelError):
+    """Shared-memory ring errors."""
+
+
+class RingFormatError(RingError, ValueError):
+    """A segment is missing, too small, or has a bad magic, version or size."""
+
+
+class RingFull(RingError):
+    """No room in the ring before the deadline."""
+
+
+class RingClosed(RingError):
+    """The ring was closed (locally, or by the peer)."""
+
+
+class MessageTooLarge(KernelError, ValueError):
+    """A message is larger than the ring (or the arena) can ever hold."""
+
+
+class AllocError(KernelError):
+    """Shared-arena allocator errors."""
+
+
+class ArenaExhausted(AllocError, MemoryError):
+    """No free block of the requested size class."""
+
+
+class StaleHandle(AllocError, ValueError):
+    """A handle whose generation no longer matches its block (already freed, or forged)."""
+
+
+class DoubleFree(StaleHandle):
+    """A handle was freed twice."""
+
+
+class GraphError(KernelError, ValueError):
+    """Bad input to a graph kernel."""
+
+
+class InvalidGraph(GraphError):
+    """Node ids out of range, negative, self-loops, mismatched array lengths …"""
+
+
+class CycleError(GraphError):
+    """The graph has a cycle; ``cycle`` is one concrete cycle as a node path.
+
+    The path starts and ends at the same node: ``[a, b, c, a]``.
+    """
+
+    def __init__(self, message: str, cycle: list[int]):
+        super().__init__(message, details={"cycle": list(cycle)})
+        self.cycle: list[int] = list(cycle)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.message, self.cycle))
+
+
+class TrackerError(GraphError):
+    """Misuse of a ready tracker (node done twice, never ready, out of range)."""
+
+
+class ChunkerError(KernelError, ValueError):
+    """Bad chunker parameters or misuse of a streaming chunker."""
+
+
+# --------------------------------------------------------------------------- ports
+class PortError(SymphonyError):
+    """An operation through one of the six ports failed."""
+
+    category = "port"
+
+
+class PortUnavailable(PortError):
+    """The adapter behind a port cannot serve right now (down, restarting)."""
+
+
+class PortTimeout(PortError, SymphonyTimeout):
+    """A port operation exceeded its deadline."""
+
+    category = "port"
+
+
+# --------------------------------------------------------------------------- helpers
+@contextlib.contextmanager
+def error_context(what: str) -> Iterator[None]:
+    """Add ``what`` as context to any :class:`SymphonyError` raised inside the block."""
+    try:
+        yield
+    except SymphonyError as err:
+        err.with_context(what)
+        raise
+
+
+@contextlib.contextmanager
+def map_exceptions(
+    mapping: Mapping[type[BaseException], type[SymphonyError]], what: str = ""
+) -> Iterator[None]:
+    """Translate foreign exceptions at a layer boundary (httpcore's ``map_exceptions``).
+
+    The first matching entry wins; the original becomes ``__cause__``. Symphony's own errors
+    pass through untouched.
+    """
+    try:
+        yield
+    except SymphonyError:
+        raise
+    except Exception as exc:
+        for source, target in mapping.items():
+            if isinstance(exc, source):
+                prefix = f"{what}: " if what else ""
+                raise target(f"{prefix}{type(exc).__name__}: {exc}") from exc
+        raise
