@@ -100,22 +100,17 @@ class SymphonyError(Exception):
         return base
 
     def __reduce__(self) -> tuple[object, ...]:
-        # Keep message, details and context across pickling (worker processes).
-        return (_rebuild, (type(self), self.message, self.details, self.context, self.args))
+        # Keep message, details, context and subclass attributes across pickling (worker
+        # processes): rebuild without calling __init__, whose signature varies by subclass.
+        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 def _rebuild(
-    cls: type[SymphonyError],
-    message: str,
-    details: dict[str, object],
-    context: list[str],
-    args: tuple[object, ...],
+    cls: type[SymphonyError], args: tuple[object, ...], state: dict[str, object]
 ) -> SymphonyError:
-    err = cls.__new__(cls)
-    Exception.__init__(err, *args)
-    err.message = message
-    err.details = details
-    err.context = context
+    err = cls.__new__(cls, *args)
+    err.args = args
+    err.__dict__.update(state)
     return err
 
 
@@ -266,7 +261,7 @@ class AllocError(KernelError):
     """Shared-arena allocator errors."""
 
 
-class ArenaExhausted(AllocError, MemoryError):
+class ArenaExhausted(AllocError):
     """No free block of the requested size class."""
 
 
@@ -295,9 +290,6 @@ class CycleError(GraphError):
     def __init__(self, message: str, cycle: list[int]):
         super().__init__(message, details={"cycle": list(cycle)})
         self.cycle: list[int] = list(cycle)
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.message, self.cycle))
 
 
 class TrackerError(GraphError):
