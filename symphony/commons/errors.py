@@ -28,7 +28,10 @@ from typing import ClassVar, Self
 
 __all__ = [
     "AllocError",
+    "AllocRequestError",
+    "ArenaClosed",
     "ArenaExhausted",
+    "ArenaFormatError",
     "AuthoritativeValidationError",
     "ChunkerError",
     "CodecError",
@@ -271,6 +274,19 @@ class StaleHandle(AllocError, ValueError):
 
 class DoubleFree(StaleHandle):
     """A handle was freed twice."""
+
+
+class ArenaFormatError(AllocError, ValueError):
+    """An arena segment is missing or already exists, a buffer is too small for it, its
+    magic, version, size or tables are wrong, or create parameters give no valid layout."""
+
+
+class ArenaClosed(AllocError):
+    """The arena object was closed; its memory is no longer mapped in this process."""
+
+
+class AllocRequestError(AllocError, ValueError):
+    """A request no arena can serve: a negative size, or a size that is not an integer."""
 
 
 class GraphError(KernelError, ValueError):
