@@ -49,7 +49,10 @@ __all__ = [
     "MessageTooLarge",
     "NotFoundError",
     "PathEscapeError",
+    "PortConflict",
     "PortError",
+    "PortInvalidRequest",
+    "PortNotFound",
     "PortTimeout",
     "PortUnavailable",
     "PreValidationError",
@@ -331,6 +334,25 @@ class PortTimeout(PortError, SymphonyTimeout):
     """A port operation exceeded its deadline."""
 
     category = "port"
+
+
+class PortNotFound(PortError, NotFoundError):
+    """A port was given an id it does not know: buffer, model handle, extension, artifact,
+    record, episode, validation kind … (closed, released and unloaded ids included)."""
+
+    category = "port"
+
+
+class PortInvalidRequest(PortError, ValidationError):
+    """The adapter refused a request as malformed in its current state: a range past the end
+    of a buffer, undo with nothing to undo, a workflow with a cycle … Also a ``ValueError``."""
+
+    category = "port"
+
+
+class PortConflict(PortError):
+    """The request raced another change: a stale base revision or expected version, an id
+    already in use, or an event subscriber that fell too far behind and was dropped."""
 
 
 # --------------------------------------------------------------------------- helpers
