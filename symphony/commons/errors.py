@@ -289,7 +289,7 @@ class ArenaClosed(AllocError):
 
 
 class AllocRequestError(AllocError, ValueError):
-    """A request no arena can serve: a negative size, or a size that is not an integer."""
+    """A request no arena can ever serve: a negative size."""
 
 
 class GraphError(KernelError, ValueError):
