@@ -1,0 +1,419 @@
+"""Cython twin of :mod:`symphony.reference.hashing`; semantics there.
+
+Performance notes: the scan and SHA-256 are header-only C (``symphony/fastcdc.h``,
+``symphony/sha256.h``). The scan advances the gear hash two bytes per step through a single
+shift-add on the loop-carried chain (``h = 4h + (GEAR_LS[a] + GEAR[b])``); SHA-256 uses the
+x86 SHA extensions when CPUID reports them (portable C otherwise), so no OpenSSL is linked.
+The GIL is released for inputs of 64 KiB and more; chunk records are collected in a C array
+under ``nogil`` and turned into Python objects afterwards. The streaming :class:`Chunker`
+chunks large pieces in place and copies at most ``max_size`` bytes of each piece into its
+``2 * max_size`` scratch buffer.
+"""
+
+cimport cython
+from cpython.buffer cimport PyBuffer_Release
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from libc.stdint cimport uint8_t, uint64_t
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memcpy, memmove
+
+from symphony._core._buffer cimport acquire_bytes
+
+from symphony._cdc import (
+    DEFAULT_AVG_SIZE,
+    DEFAULT_LEVEL,
+    DEFAULT_MAX_SIZE,
+    DEFAULT_MIN_SIZE,
+    MANIFEST_DOMAIN,
+    ChunkRecord,
+    Manifest,
+    check_params,
+)
+from symphony.commons.errors import ChunkerError
+
+__all__ = [
+    "Chunker", "cut", "cut_points", "gear_table", "hash_chunks", "sha256", "uses_sha_extensions",
+]
+
+cdef size_t _NOGIL_THRESHOLD = 64 * 1024
+cdef bytes _DOMAIN = MANIFEST_DOMAIN
+cdef object _tuple_new = tuple.__new__
+cdef object _ChunkRecord = ChunkRecord
+
+
+# --------------------------------------------------------------------------- C entry points
+cdef size_t cut_raw(const sy_cdc *cdc, const uint8_t *data, size_t n,
+                    uint64_t *gear_hash) noexcept nogil:
+    return sy_cdc_cut(cdc, data, n, gear_hash)
+
+
+cdef Py_ssize_t cut_points_raw(const uint8_t *data, size_t n, size_t min_size,
+                               size_t avg_size, size_t max_size, int level, uint64_t seed,
+                               size_t *ends, size_t cap) noexcept nogil:
+    cdef sy_cdc cdc
+    cdef int rc = sy_cdc_init(&cdc, min_size, avg_size, max_size, level, seed)
+    if rc != SY_CDC_OK:
+        return rc
+    return <Py_ssize_t>sy_cdc_cut_points(&cdc, data, n, ends, cap)
+
+
+cdef void sha256_raw(const uint8_t *data, size_t n, uint8_t *out) noexcept nogil:
+    sy_sha256(data, n, out)
+
+
+# --------------------------------------------------------------------------- helpers
+cdef int _init(sy_cdc *cdc, object min_size, object avg_size, object max_size, object level,
+               object seed) except -1:
+    cdef size_t mn, avg, mx
+    cdef int lvl
+    cdef uint64_t sd
+    mn, avg, mx, lvl, sd = check_params(min_size, avg_size, max_size, level, seed)
+    if sy_cdc_init(cdc, mn, avg, mx, lvl, sd) != SY_CDC_OK:  # pragma: no cover - checked above
+        raise ChunkerError("chunker parameters refused by sy_cdc_init")
+    return 0
+
+
+cdef inline int _grow(ChunkRec **recs, size_t *cap, size_t need) noexcept nogil:
+    """Make room for ``need`` records; -1 when out of memory."""
+    cdef size_t newcap
+    cdef ChunkRec *p
+    if need <= cap[0]:
+        return 0
+    newcap = cap[0] * 2 if cap[0] else 64
+    while newcap < need:
+        newcap *= 2
+    p = <ChunkRec *>realloc(recs[0], newcap * sizeof(ChunkRec))
+    if p == NULL:
+        return -1
+    recs[0] = p
+    cap[0] = newcap
+    return 0
+
+
+cdef list _records_to_list(const ChunkRec *recs, size_t n):
+    cdef list out = []
+    cdef size_t i
+    for i in range(n):
+        out.append(_tuple_new(_ChunkRecord, (
+            recs[i].offset, recs[i].length,
+            PyBytes_FromStringAndSize(<const char *>recs[i].digest, 32))))
+    return out
+
+
+cdef inline void _manifest_add(sy_sha256_ctx *m, uint64_t length, const uint8_t *digest) noexcept nogil:
+    cdef uint8_t entry[40]
+    cdef int k
+    for k in range(8):
+        entry[k] = <uint8_t>(length >> (8 * k))
+    memcpy(&entry[8], digest, 32)
+    sy_sha256_update(m, entry, 40)
+
+
+# --------------------------------------------------------------------------- one-shot API
+def gear_table(seed=0):
+    """gear_table(seed=0) -> list[int]. See :func:`symphony.reference.hashing.gear_table`."""
+    cdef sy_cdc cdc
+    _init(&cdc, DEFAULT_MIN_SIZE, DEFAULT_AVG_SIZE, DEFAULT_MAX_SIZE, DEFAULT_LEVEL, seed)
+    return [cdc.gear[i] for i in range(256)]
+
+
+def cut(data, min_size=DEFAULT_MIN_SIZE, avg_size=DEFAULT_AVG_SIZE, max_size=DEFAULT_MAX_SIZE,
+        level=DEFAULT_LEVEL, seed=0):
+    """cut(data, ...) -> (length, gear_hash). See :func:`symphony.reference.hashing.cut`."""
+    cdef sy_cdc cdc
+    cdef Py_buffer view
+    cdef uint64_t h = 0
+    cdef size_t length
+    _init(&cdc, min_size, avg_size, max_size, level, seed)
+    acquire_bytes(data, &view, "cut data")
+    try:
+        with nogil:
+            length = sy_cdc_cut(&cdc, <const uint8_t *>view.buf, <size_t>view.len, &h)
+    finally:
+        PyBuffer_Release(&view)
+    return length, h
+
+
+def cut_points(data, min_size=DEFAULT_MIN_SIZE, avg_size=DEFAULT_AVG_SIZE,
+               max_size=DEFAULT_MAX_SIZE, level=DEFAULT_LEVEL, seed=0):
+    """cut_points(data, ...) -> list[int]. See :func:`symphony.reference.hashing.cut_points`."""
+    cdef sy_cdc cdc
+    cdef Py_buffer view
+    cdef size_t *ends = NULL
+    cdef size_t cap, count = 0, n, i
+    _init(&cdc, min_size, avg_size, max_size, level, seed)
+    acquire_bytes(data, &view, "cut_points data")
+    try:
+        n = <size_t>view.len
+        # A first guess of twice the expected count; exact retry in the rare overflow.
+        cap = 2 * (n // cdc.avg_size) + 16
+        ends = <size_t *>malloc(cap * sizeof(size_t))
+        if ends == NULL:
+            raise MemoryError()
+        if n >= _NOGIL_THRESHOLD:
+            with nogil:
+                count = sy_cdc_cut_points(&cdc, <const uint8_t *>view.buf, n, ends, cap)
+        else:
+            count = sy_cdc_cut_points(&cdc, <const uint8_t *>view.buf, n, ends, cap)
+        if count > cap:
+            free(ends)
+            cap = count
+            ends = <size_t *>malloc(cap * sizeof(size_t))
+            if ends == NULL:
+                raise MemoryError()
+            with nogil:
+                count = sy_cdc_cut_points(&cdc, <const uint8_t *>view.buf, n, ends, cap)
+        return [ends[i] for i in range(count)]
+    finally:
+        free(ends)
+        PyBuffer_Release(&view)
+
+
+cdef size_t _hash_loop(const sy_cdc *cdc, const uint8_t *p, size_t n, ChunkRec **recs,
+                       size_t *cap, sy_sha256_ctx *manifest, sy_sha256_ctx *content) noexcept nogil:
+    """Chunk p[0:n], SHA-256 every chunk into recs; the count, or (size_t)-1 when out of memory."""
+    cdef size_t pos = 0, count = 0, length
+    cdef uint64_t h
+    cdef ChunkRec *r
+    while pos < n:
+        length = sy_cdc_cut(cdc, p + pos, n - pos, &h)
+        if _grow(recs, cap, count + 1) < 0:
+            return <size_t>-1
+        r = &recs[0][count]
+        r.offset = pos
+        r.length = length
+        sy_sha256(p + pos, length, r.digest)
+        _manifest_add(manifest, length, r.digest)
+        if content != NULL:
+            sy_sha256_update(content, p + pos, length)
+        count += 1
+        pos += length
+    return count
+
+
+@cython.cdivision(True)
+def hash_chunks(data, min_size=DEFAULT_MIN_SIZE, avg_size=DEFAULT_AVG_SIZE,
+                max_size=DEFAULT_MAX_SIZE, level=DEFAULT_LEVEL, seed=0, content_digest=False):
+    """hash_chunks(data, ...) -> Manifest. See :func:`symphony.reference.hashing.hash_chunks`."""
+    cdef sy_cdc cdc
+    cdef Py_buffer view
+    cdef ChunkRec *recs = NULL
+    cdef size_t cap = 0, count = 0, n
+    cdef const uint8_t *p
+    cdef sy_sha256_ctx manifest, content
+    cdef bint whole = bool(content_digest)
+    cdef uint8_t mid[32]
+    cdef uint8_t cid[32]
+    _init(&cdc, min_size, avg_size, max_size, level, seed)
+    acquire_bytes(data, &view, "hash_chunks data")
+    try:
+        n = <size_t>view.len
+        p = <const uint8_t *>view.buf
+        if _grow(&recs, &cap, 2 * (n // cdc.avg_size) + 16) < 0:
+            raise MemoryError()
+        sy_sha256_init(&manifest)
+        sy_sha256_update(&manifest, <const uint8_t *><const char *>_DOMAIN, len(_DOMAIN))
+        sy_sha256_init(&content)
+        if n >= _NOGIL_THRESHOLD:
+            with nogil:
+                count = _hash_loop(&cdc, p, n, &recs, &cap, &manifest, &content if whole else NULL)
+        else:
+            count = _hash_loop(&cdc, p, n, &recs, &cap, &manifest, &content if whole else NULL)
+        if count == <size_t>-1:
+            raise MemoryError()
+        sy_sha256_final(&manifest, mid)
+        sy_sha256_final(&content, cid)
+        return Manifest(
+            tuple(_records_to_list(recs, count)),
+            n,
+            PyBytes_FromStringAndSize(<const char *>mid, 32),
+            PyBytes_FromStringAndSize(<const char *>cid, 32) if whole else None,
+        )
+    finally:
+        free(recs)
+        PyBuffer_Release(&view)
+
+
+def sha256(data):
+    """sha256(data) -> bytes. See :func:`symphony.reference.hashing.sha256`."""
+    cdef Py_buffer view
+    cdef uint8_t out[32]
+    acquire_bytes(data, &view, "sha256 data")
+    try:
+        if <size_t>view.len >= _NOGIL_THRESHOLD:
+            with nogil:
+                sy_sha256(<const uint8_t *>view.buf, <size_t>view.len, out)
+        else:
+            sy_sha256(<const uint8_t *>view.buf, <size_t>view.len, out)
+    finally:
+        PyBuffer_Release(&view)
+    return PyBytes_FromStringAndSize(<const char *>out, 32)
+
+
+def uses_sha_extensions():
+    """uses_sha_extensions() -> bool. True when SHA-256 runs on the x86 SHA instructions."""
+    return bool(sy_sha256_uses_shani())
+
+
+# --------------------------------------------------------------------------- streaming
+cdef class Chunker:
+    """Cython twin of :class:`symphony.reference.hashing.Chunker`; semantics there."""
+
+    def __cinit__(self):
+        self.buf = NULL
+        self.recs = NULL
+
+    def __init__(self, min_size=DEFAULT_MIN_SIZE, avg_size=DEFAULT_AVG_SIZE,
+                 max_size=DEFAULT_MAX_SIZE, level=DEFAULT_LEVEL, seed=0, content_digest=False):
+        _init(&self.cdc, min_size, avg_size, max_size, level, seed)
+        free(self.buf)
+        self.buf = <uint8_t *>malloc(2 * self.cdc.max_size)
+        if self.buf == NULL:
+            raise MemoryError()
+        self.blen = 0
+        self.offset = 0
+        self.want_content = bool(content_digest)
+        self.done = False
+        self.manifest_digest = None
+        self.content_digest_value = None
+        self.nrecs = 0
+        sy_sha256_init(&self.manifest)
+        sy_sha256_update(&self.manifest, <const uint8_t *><const char *>_DOMAIN, len(_DOMAIN))
+        sy_sha256_init(&self.content)
+
+    def __dealloc__(self):
+        free(self.buf)
+        free(self.recs)
+
+    @property
+    def pending(self):
+        """Bytes buffered, not yet part of a returned chunk (always ``< max_size``)."""
+        return self.blen
+
+    @property
+    def size(self):
+        """Bytes fed so far."""
+        return self.offset + self.blen
+
+    @property
+    def finished(self):
+        """True once :meth:`finish` was called."""
+        return self.done
+
+    @property
+    def manifest_id(self):
+        """SHA-256 of the manifest; see the twin."""
+        self._require_finished("manifest_id")
+        return self.manifest_digest
+
+    @property
+    def content_sha256(self):
+        """SHA-256 of all bytes fed, or ``None``; see the twin."""
+        self._require_finished("content_sha256")
+        return self.content_digest_value
+
+    def _require_finished(self, what):
+        if not self.done:
+            raise ChunkerError(f"Chunker.{what} is only known after finish()")
+
+    cdef int _emit(self, const uint8_t *p, size_t length, uint64_t offset) noexcept nogil:
+        if _grow(&self.recs, &self.caprecs, self.nrecs + 1) < 0:
+            return -1
+        cdef ChunkRec *r = &self.recs[self.nrecs]
+        r.offset = offset
+        r.length = length
+        sy_sha256(p, length, r.digest)
+        _manifest_add(&self.manifest, length, r.digest)
+        self.nrecs += 1
+        return 0
+
+    cdef int _feed(self, const uint8_t *p, size_t n) noexcept nogil:
+        """Chunk pending + p[0:n] as far as max_size-long windows allow; -1 on OOM."""
+        cdef size_t mx = self.cdc.max_size
+        cdef size_t take, fill, start = 0, pos = 0, length
+        cdef uint64_t h
+        cdef uint64_t base = self.offset + self.blen   # stream offset of p[0]
+        if self.want_content:
+            sy_sha256_update(&self.content, p, n)
+        if self.blen:
+            # Chunks that start in the pending bytes: judge them in buf, topped up with at most
+            # max_size bytes of the piece (buf holds 2 * max_size).
+            take = n if n < mx else mx
+            memcpy(self.buf + self.blen, p, take)
+            fill = self.blen + take
+            while start < self.blen and fill - start >= mx:
+                length = sy_cdc_cut(&self.cdc, self.buf + start, fill - start, &h)
+                if self._emit(self.buf + start, length, self.offset + start) < 0:
+                    return -1
+                start += length
+            if start < self.blen:
+                # The piece is used up (take == n) and no full window remains: keep the rest.
+                memmove(self.buf, self.buf + start, fill - start)
+                self.offset += start
+                self.blen = fill - start
+                return 0
+            pos = start - self.blen
+            self.blen = 0
+        # Chunks that start in the piece: judge them in place.
+        while n - pos >= mx:
+            length = sy_cdc_cut(&self.cdc, p + pos, n - pos, &h)
+            if self._emit(p + pos, length, base + pos) < 0:
+                return -1
+            pos += length
+        memcpy(self.buf, p + pos, n - pos)
+        self.blen = n - pos
+        self.offset = base + pos
+        return 0
+
+    cdef int _final(self) noexcept nogil:
+        cdef size_t start = 0, length
+        cdef uint64_t h
+        while start < self.blen:
+            length = sy_cdc_cut(&self.cdc, self.buf + start, self.blen - start, &h)
+            if self._emit(self.buf + start, length, self.offset + start) < 0:
+                return -1
+            start += length
+        self.offset += self.blen
+        self.blen = 0
+        return 0
+
+    cdef list _take_records(self):
+        cdef list out = _records_to_list(self.recs, self.nrecs)
+        self.nrecs = 0
+        return out
+
+    def update(self, data):
+        """update(data) -> list[ChunkRecord]. See the twin."""
+        cdef Py_buffer view
+        cdef int rc
+        acquire_bytes(data, &view, "Chunker.update data")
+        try:
+            if self.done:
+                raise ChunkerError("Chunker.update() called after finish()")
+            if <size_t>view.len >= _NOGIL_THRESHOLD:
+                with nogil:
+                    rc = self._feed(<const uint8_t *>view.buf, <size_t>view.len)
+            else:
+                rc = self._feed(<const uint8_t *>view.buf, <size_t>view.len)
+        finally:
+            PyBuffer_Release(&view)
+        if rc < 0:
+            self.nrecs = 0
+            raise MemoryError()
+        return self._take_records()
+
+    def finish(self):
+        """finish() -> list[ChunkRecord]. See the twin."""
+        cdef uint8_t out[32]
+        if self.done:
+            raise ChunkerError("Chunker.finish() called twice")
+        if self._final() < 0:
+            self.nrecs = 0
+            raise MemoryError()
+        sy_sha256_final(&self.manifest, out)
+        self.manifest_digest = PyBytes_FromStringAndSize(<const char *>out, 32)
+        if self.want_content:
+            sy_sha256_final(&self.content, out)
+            self.content_digest_value = PyBytes_FromStringAndSize(<const char *>out, 32)
+        self.done = True
+        return self._take_records()

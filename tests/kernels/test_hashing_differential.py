@@ -1,0 +1,96 @@
+"""The Cython hashing kernel agrees with its twin on arbitrary data, parameters and splits."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symphony._core import hashing as cy
+from symphony.reference import hashing as py
+
+
+@st.composite
+def chunk_params(draw: st.DrawFn) -> dict[str, int]:
+    """Small sizes (many chunks on little data), every level, any seed, odd sizes too."""
+    mn = draw(st.integers(64, 600))
+    avg = draw(st.integers(max(mn, 256), 2500))
+    mx = draw(st.integers(max(avg, 1024), 9000))
+    return {
+        "min_size": mn,
+        "avg_size": avg,
+        "max_size": mx,
+        "level": draw(st.integers(0, 3)),
+        "seed": draw(st.one_of(st.just(0), st.integers(0, 2**64 - 1))),
+    }
+
+
+def data_strategy(max_size: int) -> st.SearchStrategy[bytes]:
+    return st.one_of(
+        st.binary(max_size=max_size),
+        st.builds(
+            lambda seed, n: random.Random(seed).randbytes(n),
+            st.integers(0, 2**32),
+            st.integers(0, max_size),
+        ),
+        # Low-entropy data: long runs reach max_size without a cut.
+        st.builds(lambda b, n: bytes([b]) * n, st.integers(0, 255), st.integers(0, max_size)),
+    )
+
+
+@given(data_strategy(20_000), chunk_params())
+def test_twins_agree(data: bytes, p: dict[str, int]) -> None:
+    assert cy.cut_points(data, **p) == py.cut_points(data, **p)
+    assert cy.cut(data, **p) == py.cut(data, **p)
+    assert cy.hash_chunks(data, **p, content_digest=True) == py.hash_chunks(
+        data, **p, content_digest=True
+    )
+
+
+@given(data_strategy(20_000), chunk_params(), st.data())
+def test_streaming_twins_agree(data: bytes, p: dict[str, int], draw: st.DataObject) -> None:
+    cuts = sorted(draw.draw(st.lists(st.integers(0, len(data)), max_size=20)))
+    one_shot = py.hash_chunks(data, **p, content_digest=True)
+    streams: list[Any] = [
+        cy.Chunker(**p, content_digest=True),
+        py.Chunker(**p, content_digest=True),
+    ]
+    got: list[list[object]] = [[], []]
+    for a, b in zip([0, *cuts], [*cuts, len(data)]):
+        for out, chunker in zip(got, streams):
+            out += chunker.update(data[a:b])
+            assert chunker.pending < p["max_size"]
+        assert streams[0].pending == streams[1].pending
+    for out, chunker in zip(got, streams):
+        out += chunker.finish()
+        assert tuple(out) == one_shot.chunks
+        assert chunker.manifest_id == one_shot.manifest_id
+        assert chunker.content_sha256 == one_shot.content_sha256
+
+
+@settings(max_examples=25)
+@given(st.integers(0, 2**32), st.lists(st.integers(0, 300_000), min_size=1, max_size=12))
+def test_cython_streaming_large_pieces(seed: int, sizes: list[int]) -> None:
+    """Pieces larger and smaller than max_size, at the default sizes (Cython only: fast)."""
+    data = random.Random(seed).randbytes(sum(sizes))
+    expected = cy.hash_chunks(data, content_digest=True)
+    chunker = cy.Chunker(content_digest=True)
+    got = []
+    pos = 0
+    for n in sizes:
+        got += chunker.update(memoryview(data)[pos : pos + n])
+        pos += n
+        assert chunker.pending < 65536
+    got += chunker.finish()
+    assert tuple(got) == expected.chunks
+    assert (chunker.manifest_id, chunker.content_sha256) == (
+        expected.manifest_id, expected.content_sha256)  # fmt: skip
+
+
+def test_twins_agree_on_a_megabyte() -> None:
+    """One input above the Cython twin's GIL-release threshold, at the default sizes."""
+    data = random.Random(2026).randbytes(1 << 20)
+    assert cy.hash_chunks(data, content_digest=True) == py.hash_chunks(data, content_digest=True)
+    assert cy.sha256(data) == py.sha256(data)
