@@ -42,15 +42,12 @@ __all__ = [
     "DoubleFree",
     "FrameTooLarge",
     "GraphError",
-    "IncompatibleSchema",
     "InvalidFrame",
     "InvalidGraph",
     "InvalidStateTransition",
-    "JsonRpcError",
     "KernelError",
     "LocalProtocolError",
     "MessageTooLarge",
-    "MessageValidationError",
     "NotFoundError",
     "PathEscapeError",
     "PortConflict",
@@ -74,9 +71,7 @@ __all__ = [
     "SymphonyTimeout",
     "TrackerError",
     "TransportError",
-    "UnknownMessageType",
     "ValidationError",
-    "WorkflowValidationError",
     "error_context",
     "map_exceptions",
 ]
@@ -404,83 +399,3 @@ class StorageNotFound(StorageError, NotFoundError):
     ``NotFoundError`` (so also an ``OSError`` and a ``LookupError``)."""
 
     category = "io"
-
-
-# --------------------------------------------------------------------------- appended: protocol
-class MessageValidationError(RemoteProtocolError, ValidationError):
-    """A message (or payload) does not satisfy its schema.
-
-    ``violations`` lists *every* failed rule as ``(path, message)``, where ``path`` is a
-    JSON-pointer-like string (``"/payload/range/0"``; ``""`` is the value itself).
-    """
-
-    category = "protocol"
-    code = -32602
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        violations: list[tuple[str, str]] | None = None,
-        details: Mapping[str, object] | None = None,
-    ):
-        super().__init__(message, details=details)
-        self.violations: list[tuple[str, str]] = list(violations or [])
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_violation, (type(self), self.message, self.violations, self.context))
-
-
-def _rebuild_violation(
-    cls: type[MessageValidationError],
-    message: str,
-    violations: list[tuple[str, str]],
-    context: list[str],
-) -> MessageValidationError:
-    err = cls(message, violations=violations)
-    err.context = context
-    return err
-
-
-class UnknownMessageType(ProtocolError, NotFoundError):
-    """No schema is registered for a message ``(type, version)``."""
-
-    category = "protocol"
-    code = -32601
-
-
-class IncompatibleSchema(LocalProtocolError):
-    """A new schema version breaks backward compatibility with the previous one."""
-
-
-class JsonRpcError(ProtocolError):
-    """A JSON-RPC error object: raised by a handler to answer with it, or by a client when the
-    peer answered a call with one. ``error_code``, ``message`` and ``data`` are the object's
-    ``code``, ``message`` and ``data`` members."""
-
-    def __init__(self, error_code: int, message: str, data: object = None):
-        super().__init__(message, details={"code": error_code, "data": data})
-        self.error_code = error_code
-        self.data = data
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.error_code, self.message, self.data))
-
-
-# --------------------------------------------------------------------------- workflows
-class WorkflowValidationError(ValidationError):
-    """A workflow (or template instantiation) is invalid; ``problems`` lists every problem.
-
-    Each problem names its node and/or edge (see ``symphony.workflow.validate.Problem``);
-    the message summarises them, one per line.
-    """
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        problems: list[object] | None = None,
-        details: Mapping[str, object] | None = None,
-    ):
-        super().__init__(message, details=details)
-        self.problems: list[object] = list(problems or [])
