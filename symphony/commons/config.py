@@ -249,8 +249,8 @@ _Value = tuple[object, _Source]
 _Raw = dict[str, dict[str, _Value]]
 
 
-class _BadValue(Exception):
-    pass
+class _BadValue(ConfigError):
+    """Internal signal: a raw value does not convert to the field type (never escapes)."""
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
