@@ -1,0 +1,310 @@
+"""``symphony bench hashing``: FastCDC 2020 chunking and SHA-256 throughput against peers.
+
+One process run, medians of ``--rounds`` rounds, ratios to peers measured in the same run
+(TARGETS.md "Content hashing"). Data: ``--mib`` MiB of seeded random bytes, and of text (the
+standard library's ``.py`` sources, concatenated). Contenders:
+
+- ``symphony``: :mod:`symphony._core.hashing` (``cut_points``; ``hash_chunks``);
+- ``symphony-twin``: :mod:`symphony.reference.hashing`, on the first ``--twin-mib`` MiB only;
+- ``plain C``: a textbook FastCDC 2020 loop in C (written for this benchmark, not Symphony's
+  header), compiled with ``cc -O3`` at run time and called through ctypes: the floor;
+- ``fastcdc (PyPI)``: the ``fastcdc`` package's Cython scanner -- a *different* FastCDC
+  variant (ronomon), a speed peer only;
+- ``hashlib.sha256`` (OpenSSL, SHA-NI), ``blake3`` and Symphony's own ``sha256``: hashing alone.
+
+A missing peer is shown as "missing". ``--instructions`` additionally counts instructions per
+byte of Symphony's scan and of the plain C loop under ``valgrind --tool=callgrind``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from symphony.bench._common import Table, median_time, optional
+
+MIB = 1 << 20
+AVERAGES = (4096, 16384, 65536)
+
+# A textbook FastCDC 2020 scan (the paper's Algorithm 2 with two-bytes rolling), for the floor.
+_PLAIN_C = r"""
+#include <stddef.h>
+#include <stdint.h>
+static uint64_t G[256], GL[256];
+void plain_init(const uint64_t *gear) {
+    for (int i = 0; i < 256; i++) { G[i] = gear[i]; GL[i] = gear[i] << 1; }
+}
+static size_t plain_cut(const uint8_t *src, size_t n, size_t mn, size_t avg, size_t mx,
+                        uint64_t ms, uint64_t ml) {
+    if (n <= mn) return n;
+    size_t center = avg;
+    if (n > mx) n = mx; else if (n < center) center = n;
+    size_t idx = mn / 2;
+    uint64_t h = 0;
+    for (; idx < center / 2; idx++) {
+        size_t a = 2 * idx;
+        h = (h << 2) + GL[src[a]];
+        if (!(h & (ms << 1))) return a;
+        h += G[src[a + 1]];
+        if (!(h & ms)) return a + 1;
+    }
+    for (; idx < n / 2; idx++) {
+        size_t a = 2 * idx;
+        h = (h << 2) + GL[src[a]];
+        if (!(h & (ml << 1))) return a;
+        h += G[src[a + 1]];
+        if (!(h & ml)) return a + 1;
+    }
+    return n;
+}
+size_t plain_count(const uint8_t *p, size_t n, size_t mn, size_t avg, size_t mx,
+                   uint64_t ms, uint64_t ml) {
+    size_t pos = 0, count = 0;
+    while (pos < n) { pos += plain_cut(p + pos, n - pos, mn, avg, mx, ms, ml); count++; }
+    return count;
+}
+#ifdef PLAIN_MAIN
+#include <stdio.h>
+#include <stdlib.h>
+__attribute__((noinline)) size_t bench_scan(const uint8_t *p, size_t n, size_t avg) {
+#ifdef USE_SYMPHONY
+    static sy_cdc cdc;
+    sy_cdc_init(&cdc, avg / 4, avg, avg * 4, 1, 0);
+    return sy_cdc_cut_points(&cdc, p, n, 0, 0);
+#else
+    return plain_count(p, n, avg / 4, avg, avg * 4, 0x0000d90303530000ULL,
+                       0x0000d90003530000ULL);
+#endif
+}
+int main(int argc, char **argv) {   /* ipb NBYTES AVG: for callgrind --toggle-collect=bench_scan */
+    size_t n = strtoull(argv[1], 0, 10), avg = strtoull(argv[2], 0, 10);
+    uint8_t *p = malloc(n + 1);
+    uint64_t x = 88172645463325252ULL, gear[256];
+    for (size_t i = 0; i < n; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; p[i] = (uint8_t)x; }
+    for (int i = 0; i < 256; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; gear[i] = x; }
+    plain_init(gear);
+    printf("%zu\n", bench_scan(p, n, avg));
+    (void)argc;
+    return 0;
+}
+#endif
+"""
+
+
+def _masks(avg: int, level: int = 1) -> tuple[int, int]:
+    from symphony.reference.hashing import MASKS
+
+    bits = round(__import__("math").log2(avg))
+    return MASKS[bits + level], MASKS[bits - level]
+
+
+def _compiler() -> str | None:
+    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    return shutil.which(cc) or shutil.which("cc") or shutil.which("gcc")
+
+
+def plain_c(tmp: Path) -> Callable[[bytes, int], int] | None:
+    """Compile the plain C loop; a function (data, avg) -> chunk count, or None."""
+    cc = _compiler()
+    if cc is None:
+        return None
+    src, lib = tmp / "plain.c", tmp / "plain.so"
+    src.write_text(_PLAIN_C)
+    try:
+        subprocess.run([cc, "-O3", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    so = ctypes.CDLL(str(lib))
+    from symphony.reference.hashing import GEAR
+
+    so.plain_init((ctypes.c_uint64 * 256)(*GEAR))
+    so.plain_count.restype = ctypes.c_size_t
+    so.plain_count.argtypes = [ctypes.c_char_p] + [ctypes.c_size_t] * 4 + [ctypes.c_uint64] * 2
+
+    def count(data: bytes, avg: int) -> int:
+        ms, ml = _masks(avg)
+        return int(so.plain_count(data, len(data), avg // 4, avg, avg * 4, ms, ml))
+
+    return count
+
+
+def text_data(nbytes: int) -> bytes:
+    """The standard library's ``.py`` sources, in a fixed order, repeated up to ``nbytes``."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    parts, total = [], 0
+    for path in sorted(root.rglob("*.py")):
+        try:
+            blob = path.read_bytes()
+        except OSError:
+            continue
+        parts.append(blob)
+        total += len(blob)
+        if total >= nbytes:
+            break
+    text = b"".join(parts)
+    return (text * (nbytes // max(len(text), 1) + 1))[:nbytes]
+
+
+def instructions_per_byte(tmp: Path, nbytes: int, avg: int) -> dict[str, float | None]:
+    """Instructions per byte under callgrind: Symphony's header vs the plain C loop."""
+    out: dict[str, float | None] = {"symphony": None, "plain C": None}
+    cc, valgrind = _compiler(), shutil.which("valgrind")
+    if cc is None or valgrind is None:
+        return out
+    include = Path(__file__).resolve().parents[1] / "include"
+    for who, extra in (("symphony", ["-DUSE_SYMPHONY"]), ("plain C", [])):
+        exe = tmp / f"ipb_{'sy' if extra else 'plain'}"
+        src = tmp / f"{exe.name}.c"
+        head = '#include "symphony/fastcdc.h"\n' if extra else ""
+        src.write_text(head + _PLAIN_C)
+        subprocess.run(
+            [cc, "-O3", "-DPLAIN_MAIN", *extra, f"-I{include}", "-o", str(exe), str(src)],
+            check=True,
+        )
+        log = tmp / f"cg.{exe.name}"
+        subprocess.run(
+            [valgrind, "--tool=callgrind", f"--callgrind-out-file={log}",
+             "--toggle-collect=bench_scan", str(exe), str(nbytes), str(avg)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        summary = [ln for ln in log.read_text().splitlines() if ln.startswith("summary:")]
+        out[who] = int(summary[0].split()[1]) / nbytes
+    return out
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="symphony bench hashing")
+    parser.add_argument("--mib", type=int, default=64, help="MiB of data per kind (64)")
+    parser.add_argument("--twin-mib", type=float, default=2, help="MiB for the Python twin")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--instructions", action="store_true", help="callgrind counts too")
+    args = parser.parse_args(argv)
+
+    from symphony._core import hashing as cy
+    from symphony.reference import hashing as py
+
+    fastcdc = optional("fastcdc")
+    blake3 = optional("blake3")
+    nbytes = args.mib * MIB
+    datasets = {"random": random.Random(1).randbytes(nbytes), "text": text_data(nbytes)}
+    twin_bytes = int(args.twin_mib * MIB)
+    rounds = args.rounds
+
+    def rate(fn: Callable[[], object], size: int = nbytes, r: int = rounds) -> float:
+        return size / median_time(fn, rounds=r) / 1e6
+
+    chunking = Table(f"FastCDC 2020 chunking, {args.mib} MiB, min=avg/4 max=4*avg", "MB/s", True)
+    hashing = Table(f"chunk + SHA-256 of every chunk, {args.mib} MiB, avg 16 KiB", "MB/s", True)
+    results: dict[tuple[str, str], float | None] = {}
+    with tempfile.TemporaryDirectory(prefix="symphony-bench-hashing-") as tmpdir:
+        tmp = Path(tmpdir)
+        plain = plain_c(tmp)
+        for kind, data in datasets.items():
+            twin_slice = data[:twin_bytes]
+            for avg in AVERAGES:
+                case = f"{kind} avg {avg // 1024} KiB"
+                mn, mx = avg // 4, avg * 4
+                expected = len(cy.cut_points(data, mn, avg, mx))
+                sy = rate(lambda d=data, a=avg: cy.cut_points(d, a // 4, a, a * 4))
+                chunking.add(case, "symphony", sy)
+                results[(case, "symphony")] = sy
+                if plain is not None:
+                    assert plain(data, avg) == expected, "plain C loop disagrees with symphony"
+                    v = rate(lambda d=data, a=avg: plain(d, a))  # type: ignore[misc]
+                    results[(case, "plain C")] = v
+                    chunking.add(case, "plain C", v, "textbook loop, cc -O3, via ctypes")
+                else:
+                    chunking.add(case, "plain C", None, "no C compiler")
+                if fastcdc is not None:
+                    v = rate(lambda d=data, a=avg: list(fastcdc.fastcdc(d, a // 4, a, a * 4)))
+                    chunking.add(case, "fastcdc (PyPI)", v, "ronomon variant: speed peer only")
+                else:
+                    chunking.add(case, "fastcdc (PyPI)", None, "pip install fastcdc")
+                tw = rate(
+                    lambda d=twin_slice, a=avg: py.cut_points(d, a // 4, a, a * 4),
+                    twin_bytes,
+                    max(1, min(rounds, 3)),
+                )
+                results[(case, "twin")] = tw
+                chunking.add(case, "symphony-twin", tw, f"on {args.twin_mib:g} MiB")
+
+            case = f"{kind}"
+            v = rate(lambda d=data: cy.hash_chunks(d))
+            results[(case, "symphony")] = v
+            hashing.add(case, "symphony", v, "hash_chunks")
+            v = rate(lambda d=data: cy.hash_chunks(d, content_digest=True))
+            hashing.add(case, "symphony +content", v, "also SHA-256 of the whole content")
+            v = rate(lambda d=data: hashlib.sha256(d).digest())
+            results[(case, "hashlib")] = v
+            hashing.add(case, "hashlib.sha256", v, "alone, no chunking")
+            hashing.add(case, "symphony sha256", rate(lambda d=data: cy.sha256(d)), "alone")
+            if blake3 is not None:
+                v = rate(lambda d=data: blake3.blake3(d).digest())
+                hashing.add(case, "blake3", v, "alone, one thread")
+            else:
+                hashing.add(case, "blake3", None, "pip install blake3")
+            if fastcdc is not None:
+                v = rate(
+                    lambda d=data: list(fastcdc.fastcdc(d, 4096, 16384, 65536, hf=hashlib.sha256))
+                )
+                hashing.add(case, "fastcdc (PyPI) +sha256", v, "hf=hashlib.sha256")
+            else:
+                hashing.add(case, "fastcdc (PyPI) +sha256", None, "pip install fastcdc")
+            tw = rate(lambda d=twin_slice: py.hash_chunks(d), twin_bytes, max(1, min(rounds, 3)))
+            hashing.add(case, "symphony-twin", tw, f"on {args.twin_mib:g} MiB")
+        ipb = instructions_per_byte(tmp, 4 * MIB, 16384) if args.instructions else None
+
+    chunking.print()
+    hashing.print()
+    print(f"SHA-256 in symphony: {'SHA-NI' if cy.uses_sha_extensions() else 'portable C'}")
+    print("== goals (TARGETS.md / issue 4), this run")
+    _goals(results, ipb)
+    return 0
+
+
+def _goals(
+    results: dict[tuple[str, str], float | None], ipb: dict[str, float | None] | None
+) -> None:
+    def get(case: str, who: str) -> float:
+        return results.get((case, who)) or float("nan")
+
+    cases = [c for c, w in results if w == "symphony" and "avg" in c]
+    sy = [get(c, "symphony") for c in cases]
+    floor = [get(c, "symphony") / get(c, "plain C") for c in cases]
+    twin = [get(c, "symphony") / get(c, "twin") for c in cases]
+
+    def line(goal: str, value: str, ok: bool) -> None:
+        print(f"  {goal:<52} {value:<28} {'met' if ok else 'NOT met'}")
+
+    line("chunking >= 1 GB/s (issue), every case", f"min {min(sy):.0f} MB/s", min(sy) >= 1000)
+    line("chunking >= 2.5 GB/s (TARGETS orientation)", f"min {min(sy):.0f} MB/s", min(sy) >= 2500)
+    line("chunking >= 0.8x plain C loop", f"min {min(floor):.2f}x", min(floor) >= 0.8)
+    line("Cython >= 100x the Python twin (chunking)", f"min {min(twin):.0f}x", min(twin) >= 100)
+    for kind in ("random", "text"):
+        r = get(kind, "symphony") / get(kind, "hashlib")
+        line(f"chunk+SHA >= 0.8x hashlib.sha256 alone ({kind}, issue)", f"{r:.2f}x", r >= 0.8)
+        line(f"chunk+SHA >= 0.55x hashlib, one thread ({kind}, TARGETS)", f"{r:.2f}x", r >= 0.55)
+    if ipb is not None:
+        s, p = ipb["symphony"], ipb["plain C"]
+        if s is None:
+            print("  instructions/byte: valgrind or a C compiler is missing")
+        else:
+            line(
+                "scan <= 6 instructions/byte (callgrind, random)",
+                f"{s:.2f} (plain C {p:.2f})",
+                s <= 6,
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
