@@ -31,6 +31,7 @@ __all__ = [
     "ChunkRecord",
     "Manifest",
     "check_params",
+    "check_threads",
     "manifest_entry",
 ]
 
@@ -134,3 +135,15 @@ def check_params(
     if not 0 <= sd < 2**64:
         raise ChunkerError(f"seed must be in [0, 2**64), got {sd}")
     return mn, avg, mx, lvl, sd
+
+
+def check_threads(threads: object) -> int:
+    """Validate the ``threads`` hint of ``hash_chunks``: 1 or 2.
+
+    Raises:
+        ChunkerError: anything else (named in the message).
+    """
+    value = _int_param("threads", threads)
+    if value not in (1, 2):
+        raise ChunkerError(f"threads must be 1 or 2, got {value}")
+    return value

@@ -28,6 +28,7 @@ from symphony._cdc import (
     ChunkRecord,
     Manifest,
     check_params,
+    check_threads,
 )
 from symphony.commons.errors import ChunkerError
 
@@ -36,6 +37,13 @@ __all__ = [
 ]
 
 cdef size_t _NOGIL_THRESHOLD = 64 * 1024
+cdef size_t _PIPELINE_THRESHOLD = 1024 * 1024
+
+
+cdef extern from "_cdc_pipeline.h" nogil:
+    ctypedef int (*sy_cdc_on_chunk)(void *arg, const uint8_t *p, size_t offset, size_t length) noexcept nogil
+    int sy_cdc_pipeline(const sy_cdc *cdc, const uint8_t *p, size_t n, sy_sha256_ctx *content,
+                        sy_cdc_on_chunk on_chunk, void *arg)
 cdef bytes _DOMAIN = MANIFEST_DOMAIN
 cdef object _tuple_new = tuple.__new__
 cdef object _ChunkRecord = ChunkRecord
@@ -169,68 +177,95 @@ def cut_points(data, min_size=DEFAULT_MIN_SIZE, avg_size=DEFAULT_AVG_SIZE,
         PyBuffer_Release(&view)
 
 
-cdef size_t _hash_loop(const sy_cdc *cdc, const uint8_t *p, size_t n, ChunkRec **recs,
-                       size_t *cap, sy_sha256_ctx *manifest, sy_sha256_ctx *content) noexcept nogil:
-    """Chunk p[0:n], SHA-256 every chunk into recs; the count, or (size_t)-1 when out of memory."""
-    cdef size_t pos = 0, count = 0, length
-    cdef uint64_t h
+ctypedef struct _HashJob:
+    ChunkRec *recs
+    size_t cap
+    size_t count
+    sy_sha256_ctx *manifest
+
+
+cdef int _on_chunk(void *arg, const uint8_t *p, size_t offset, size_t length) noexcept nogil:
+    """Record one chunk: SHA-256 it, add it to the manifest. -1 when out of memory."""
+    cdef _HashJob *job = <_HashJob *>arg
     cdef ChunkRec *r
+    if _grow(&job.recs, &job.cap, job.count + 1) < 0:
+        return -1
+    r = &job.recs[job.count]
+    r.offset = offset
+    r.length = length
+    sy_sha256(p, length, r.digest)
+    _manifest_add(job.manifest, length, r.digest)
+    job.count += 1
+    return 0
+
+
+cdef int _hash_all(const sy_cdc *cdc, const uint8_t *p, size_t n, _HashJob *job,
+                   sy_sha256_ctx *content, bint two_threads) noexcept nogil:
+    """Chunk p[0:n] into job (content, if not NULL, gets every byte); -1 when out of memory."""
+    cdef size_t pos = 0, length
+    cdef uint64_t h
+    cdef int rc
+    if two_threads and n >= _PIPELINE_THRESHOLD:
+        rc = sy_cdc_pipeline(cdc, p, n, content, _on_chunk, job)
+        if rc != -2:            # -2: no helper thread; fall through to one thread
+            return rc
     while pos < n:
         length = sy_cdc_cut(cdc, p + pos, n - pos, &h)
-        if _grow(recs, cap, count + 1) < 0:
-            return <size_t>-1
-        r = &recs[0][count]
-        r.offset = pos
-        r.length = length
-        sy_sha256(p + pos, length, r.digest)
-        _manifest_add(manifest, length, r.digest)
+        if _on_chunk(job, p + pos, pos, length) < 0:
+            return -1
         if content != NULL:
             sy_sha256_update(content, p + pos, length)
-        count += 1
         pos += length
-    return count
+    return 0
 
 
-@cython.cdivision(True)
 def hash_chunks(data, min_size=DEFAULT_MIN_SIZE, avg_size=DEFAULT_AVG_SIZE,
-                max_size=DEFAULT_MAX_SIZE, level=DEFAULT_LEVEL, seed=0, content_digest=False):
+                max_size=DEFAULT_MAX_SIZE, level=DEFAULT_LEVEL, seed=0, content_digest=False,
+                threads=2):
     """hash_chunks(data, ...) -> Manifest. See :func:`symphony.reference.hashing.hash_chunks`."""
     cdef sy_cdc cdc
     cdef Py_buffer view
-    cdef ChunkRec *recs = NULL
-    cdef size_t cap = 0, count = 0, n
+    cdef _HashJob job
+    cdef size_t n
     cdef const uint8_t *p
     cdef sy_sha256_ctx manifest, content
     cdef bint whole = bool(content_digest)
+    cdef bint two = False
+    cdef int rc
     cdef uint8_t mid[32]
     cdef uint8_t cid[32]
     _init(&cdc, min_size, avg_size, max_size, level, seed)
+    two = check_threads(threads) == 2
+    job.recs = NULL
+    job.cap = 0
+    job.count = 0
+    job.manifest = &manifest
     acquire_bytes(data, &view, "hash_chunks data")
     try:
         n = <size_t>view.len
         p = <const uint8_t *>view.buf
-        if _grow(&recs, &cap, 2 * (n // cdc.avg_size) + 16) < 0:
+        if _grow(&job.recs, &job.cap, 2 * (n // cdc.avg_size) + 16) < 0:
             raise MemoryError()
         sy_sha256_init(&manifest)
         sy_sha256_update(&manifest, <const uint8_t *><const char *>_DOMAIN, len(_DOMAIN))
         sy_sha256_init(&content)
         if n >= _NOGIL_THRESHOLD:
             with nogil:
-                count = _hash_loop(&cdc, p, n, &recs, &cap, &manifest, &content if whole else NULL)
+                rc = _hash_all(&cdc, p, n, &job, &content if whole else NULL, two)
         else:
-            count = _hash_loop(&cdc, p, n, &recs, &cap, &manifest, &content if whole else NULL)
-        if count == <size_t>-1:
+            rc = _hash_all(&cdc, p, n, &job, &content if whole else NULL, two)
+        if rc < 0:
             raise MemoryError()
         sy_sha256_final(&manifest, mid)
         sy_sha256_final(&content, cid)
         return Manifest(
-            tuple(_records_to_list(recs, count)),
+            tuple(_records_to_list(job.recs, job.count)),
             n,
             PyBytes_FromStringAndSize(<const char *>mid, 32),
             PyBytes_FromStringAndSize(<const char *>cid, 32) if whole else None,
         )
     finally:
-        free(recs)
+        free(job.recs)
         PyBuffer_Release(&view)
 
 

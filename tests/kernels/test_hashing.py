@@ -228,6 +228,18 @@ def test_bad_params_name_the_parameter(
         hashing_mod.Chunker(**kwargs)
 
 
+@pytest.mark.parametrize("threads", [0, 3, -1, "2", None])
+def test_bad_threads(hashing_mod: ModuleType, threads: Any) -> None:
+    with pytest.raises(ChunkerError, match="threads"):
+        hashing_mod.hash_chunks(b"x" * 100, threads=threads)
+
+
+def test_threads_do_not_change_the_result(hashing_mod: ModuleType) -> None:
+    data = make_data("random", 14, 40_000)
+    one = hashing_mod.hash_chunks(data, **SMALL, content_digest=True, threads=1)
+    assert hashing_mod.hash_chunks(data, **SMALL, content_digest=True, threads=2) == one
+
+
 def test_extreme_valid_params(hashing_mod: ModuleType) -> None:
     data = make_data("random", 11, 5000)
     assert hashing_mod.cut_points(data, 64, 256, 1024, 3, 2**64 - 1)[-1] == 5000

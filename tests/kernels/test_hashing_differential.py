@@ -89,8 +89,28 @@ def test_cython_streaming_large_pieces(seed: int, sizes: list[int]) -> None:
         expected.manifest_id, expected.content_sha256)  # fmt: skip
 
 
-def test_twins_agree_on_a_megabyte() -> None:
-    """One input above the Cython twin's GIL-release threshold, at the default sizes."""
-    data = random.Random(2026).randbytes(1 << 20)
-    assert cy.hash_chunks(data, content_digest=True) == py.hash_chunks(data, content_digest=True)
+def test_twins_agree_on_two_megabytes() -> None:
+    """Above the Cython twin's GIL-release and two-thread thresholds, at the default sizes."""
+    data = random.Random(2026).randbytes(2 << 20)
+    expected = py.hash_chunks(data, content_digest=True)
+    assert cy.hash_chunks(data, content_digest=True) == expected  # threads=2: the pipeline
+    assert cy.hash_chunks(data, content_digest=True, threads=1) == expected
     assert cy.sha256(data) == py.sha256(data)
+
+
+@settings(max_examples=20)
+@given(
+    st.integers(0, 2**32),
+    st.integers(1 << 20, 3 << 20),
+    st.sampled_from([(64, 256, 1024), (1024, 4096, 16384), (65536, 262144, 1048576)]),
+    st.booleans(),
+)
+def test_pipeline_equals_serial(
+    seed: int, n: int, sizes: tuple[int, int, int], whole: bool
+) -> None:
+    """The two-thread pipeline (ring of cut points, backpressure) gives the serial result,
+    including with tiny chunks that fill its ring many times over."""
+    data = random.Random(seed).randbytes(n)
+    one = cy.hash_chunks(data, *sizes, content_digest=whole, threads=1)
+    assert cy.hash_chunks(data, *sizes, content_digest=whole, threads=2) == one
+    assert [c.offset + c.length for c in one.chunks] == cy.cut_points(data, *sizes)
