@@ -17,7 +17,8 @@ The guide (each module's docstring has the details and examples):
                                            :func:`read_limited`, :func:`ensure_dir`,
                                            :func:`safe_join`, :func:`validate_path`
 :mod:`symphony.commons.prevalidation`      :class:`PreValidationRule`, the common rules,
-                                           :func:`all_of` / :func:`any_of`, :func:`validate`
+                                           :func:`all_of` / :func:`any_of`, :func:`validate`,
+                                           :class:`Validator` (compiled, for hot paths)
 :mod:`symphony.commons.debug`              :func:`duck`: ``[DUCK DEBUGGING]`` output
 =========================================  ==================================================
 
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from .log import init_logging as init_logging
     from .log import shutdown_logging as shutdown_logging
     from .prevalidation import PreValidationRule as PreValidationRule
+    from .prevalidation import Validator as Validator
     from .prevalidation import all_of as all_of
     from .prevalidation import any_of as any_of
     from .prevalidation import validate as validate
@@ -77,6 +79,7 @@ _EXPORTS: dict[str, str] = {
     "init_logging": "log",
     "shutdown_logging": "log",
     "PreValidationRule": "prevalidation",
+    "Validator": "prevalidation",
     "all_of": "prevalidation",
     "any_of": "prevalidation",
     "validate": "prevalidation",

@@ -26,11 +26,9 @@ attribute); list items show as ``tags[2]``. A missing field fails every rule exc
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence, Sized
-from dataclasses import dataclass
-from typing import Final, Protocol, final, runtime_checkable
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Final, NamedTuple, Protocol, cast, final, runtime_checkable
 
 from .errors import PreValidationError
 
@@ -39,6 +37,8 @@ __all__ = [
     "Failure",
     "PreValidationRule",
     "Rule",
+    "RulesByField",
+    "Validator",
     "all_of",
     "any_of",
     "collect_failures",
@@ -64,9 +64,8 @@ class MISSING:
         raise TypeError("MISSING is a sentinel class; do not instantiate it")
 
 
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """One failed check.
+class Failure(NamedTuple):
+    """One failed check (a named tuple: cheap to create, immutable).
 
     Attributes:
         rule: the name of the rule that failed (``"length"``, ``"pattern"``, …).
@@ -129,6 +128,14 @@ class Rule:
     def __repr__(self) -> str:
         return f"<rule {self.name}>"
 
+    def _compile(self, v: str, c: _Compiler) -> str:
+        """A Python expression, true exactly when ``check(<v>)`` would return no failure.
+
+        Used by :class:`Validator` to generate its fast path. The default calls ``check``;
+        rules override it with inline code for the common value types.
+        """
+        return f"not {c.bind(self)}.check({v})"
+
 
 class _NonEmpty(Rule):
     __slots__ = ("strip",)
@@ -140,15 +147,21 @@ class _NonEmpty(Rule):
     def check(self, value: object) -> Sequence[Failure]:
         if value is MISSING or value is None:
             return (Failure(self.name, f"must not be empty, got {_show(value)}"),)
-        if isinstance(value, str):
-            if value.strip() if self.strip else value:
-                return _PASS
-            return (Failure(self.name, f"must not be empty, got {_show(value)}"),)
-        if isinstance(value, Sized):
-            if len(value):
-                return _PASS
-            return (Failure(self.name, f"must not be empty, got {_show(value)}"),)
-        return (Failure(self.name, f"expected a sized value, got {type(value).__name__}"),)
+        if self.strip and isinstance(value, str):
+            value = value.strip()
+        try:
+            n = len(value)  # type: ignore[arg-type]
+        except TypeError:
+            return (Failure(self.name, f"expected a sized value, got {type(value).__name__}"),)
+        if n:
+            return _PASS
+        return (Failure(self.name, f"must not be empty, got {_show(value)}"),)
+
+    def _compile(self, v: str, c: _Compiler) -> str:
+        me = c.bind(self)
+        if self.strip:
+            return f"(len({v}.strip()) > 0 if type({v}) is str else not {me}.check({v}))"
+        return f"(len({v}) > 0 if {v}.__class__ in _SIZED else not {me}.check({v}))"
 
 
 def non_empty(*, strip: bool = False) -> Rule:
@@ -173,6 +186,10 @@ class _Pattern(Rule):
             return _missing(self.name)
         return (Failure(self.name, f"expected a string, got {type(value).__name__}"),)
 
+    def _compile(self, v: str, c: _Compiler) -> str:
+        me, match = c.bind(self), c.bind(self._match)
+        return f"({match}({v}) is not None if type({v}) is str else not {me}.check({v}))"
+
 
 def pattern(regex: str | re.Pattern[str], *, full: bool = True) -> Rule:
     """The value is a ``str`` matching ``regex`` (whole string unless ``full=False``)."""
@@ -190,16 +207,25 @@ class _Length(Rule):
         self.max = max
 
     def check(self, value: object) -> Sequence[Failure]:
-        if not isinstance(value, Sized):
+        try:
+            n = len(value)  # type: ignore[arg-type]
+        except TypeError:
             if value is MISSING:
                 return _missing(self.name)
             return (Failure(self.name, f"expected a sized value, got {type(value).__name__}"),)
-        n = len(value)
         if self.min is not None and n < self.min:
             return (Failure(self.name, f"length {n} is below the minimum {self.min}"),)
         if self.max is not None and n > self.max:
             return (Failure(self.name, f"length {n} is above the maximum {self.max}"),)
         return _PASS
+
+    def _compile(self, v: str, c: _Compiler) -> str:
+        me = c.bind(self)
+        n = f"len({v})"
+        lo = f"{c.bind(self.min)} <= " if self.min is not None else ""
+        hi = f" <= {c.bind(self.max)}" if self.max is not None else ""
+        test = f"{lo}{n}{hi}" if (lo or hi) else "True"
+        return f"({test} if {v}.__class__ in _SIZED else not {me}.check({v}))"
 
 
 def length(min: int | None = None, max: int | None = None) -> Rule:
@@ -236,6 +262,17 @@ class _MaxSize(Rule):
             return (Failure(self.name, f"size {n} bytes is above the limit {self.limit}"),)
         return _PASS
 
+    def _compile(self, v: str, c: _Compiler) -> str:
+        me, lim = c.bind(self), c.bind(self.limit)
+        text = (
+            f"(len({v}) * 4 <= {lim} or (len({v}) <= {lim} and "
+            f"len({v}.encode('utf-8', 'surrogatepass')) <= {lim}))"
+        )
+        return (
+            f"({text} if type({v}) is str else len({v}) <= {lim} if type({v}) is bytes "
+            f"else not {me}.check({v}))"
+        )
+
 
 def max_size(limit: int) -> Rule:
     """The value is at most ``limit`` bytes (``str``: its UTF-8 size; bytes-like: ``nbytes``)."""
@@ -253,17 +290,29 @@ class _InRange(Rule):
         self.max = max
 
     def check(self, value: object) -> Sequence[Failure]:
-        if type(value) is bool or not isinstance(value, int | float):
+        t = type(value)
+        if t is not int and t is not float and (t is bool or not isinstance(value, int | float)):
             if value is MISSING:
                 return _missing(self.name)
-            return (Failure(self.name, f"expected a number, got {type(value).__name__}"),)
-        if isinstance(value, float) and math.isnan(value):
+            return (Failure(self.name, f"expected a number, got {t.__name__}"),)
+        num = cast(float, value)
+        if num != num:  # NaN
             return (Failure(self.name, "expected a number, got NaN"),)
-        if self.min is not None and value < self.min:
-            return (Failure(self.name, f"{value!r} is below the minimum {self.min!r}"),)
-        if self.max is not None and value > self.max:
-            return (Failure(self.name, f"{value!r} is above the maximum {self.max!r}"),)
+        if self.min is not None and num < self.min:
+            return (Failure(self.name, f"{num!r} is below the minimum {self.min!r}"),)
+        if self.max is not None and num > self.max:
+            return (Failure(self.name, f"{num!r} is above the maximum {self.max!r}"),)
         return _PASS
+
+    def _compile(self, v: str, c: _Compiler) -> str:
+        me = c.bind(self)
+        lo = f"{c.bind(self.min)} <= " if self.min is not None else ""
+        hi = f" <= {c.bind(self.max)}" if self.max is not None else ""
+        test = f"{lo}{v}{hi}" if (lo or hi) else "True"
+        return (
+            f"({test} if (type({v}) is int or (type({v}) is float and {v} == {v})) "
+            f"else not {me}.check({v}))"
+        )
 
 
 def in_range(min: float | None = None, max: float | None = None) -> Rule:
@@ -297,6 +346,13 @@ class _OneOf(Rule):
             return _missing(self.name)
         return (Failure(self.name, f"{_show(value)} is not one of {self._shown}"),)
 
+    def _compile(self, v: str, c: _Compiler) -> str:
+        me = c.bind(self)
+        if not isinstance(self.choices, frozenset):
+            return f"not {me}.check({v})"
+        choices = c.bind(self.choices)
+        return f"({v} in {choices} if {v}.__class__ in _HASHABLE else not {me}.check({v}))"
+
 
 def one_of(choices: Iterable[object]) -> Rule:
     """The value equals one of ``choices``."""
@@ -319,6 +375,10 @@ class _OfType(Rule):
             return _PASS
         found = "<missing>" if value is MISSING else type(value).__name__
         return (Failure(self.name, f"expected {self._names}, got {found}"),)
+
+    def _compile(self, v: str, c: _Compiler) -> str:
+        test = f"isinstance({v}, {c.bind(self.types)})"
+        return test if self.allow_bool else f"({test} and type({v}) is not bool)"
 
 
 def of_type(*types: type) -> Rule:
@@ -372,6 +432,11 @@ class _AllOf(Rule):
                     out.extend(failed)
         return _PASS if out is None else out
 
+    def _compile(self, v: str, c: _Compiler) -> str:
+        if not self.rules:
+            return "True"
+        return "(" + " and ".join(c.expr(r, v) for r in self.rules) + ")"
+
 
 def all_of(*rules: PreValidationRule) -> Rule:
     """Every rule must pass; the failures of *all* failing rules are reported."""
@@ -397,6 +462,9 @@ class _AnyOf(Rule):
         detail = "; ".join(f"{f.rule}: {f.message}" for f in collected)
         return (Failure(self.name, f"no alternative passed ({detail})"),)
 
+    def _compile(self, v: str, c: _Compiler) -> str:
+        return "(" + " or ".join(c.expr(r, v) for r in self.rules) + ")"
+
 
 def any_of(*rules: PreValidationRule) -> Rule:
     """At least one rule must pass; otherwise one failure lists what every alternative said."""
@@ -415,6 +483,9 @@ class _Optional(Rule):
             return _PASS
         return self.rule.check(value)
 
+    def _compile(self, v: str, c: _Compiler) -> str:
+        return f"({v} is _MISSING or {v} is None or {c.expr(self.rule, v)})"
+
 
 def optional(rule: PreValidationRule) -> Rule:
     """An absent field or ``None`` passes; any other value must pass ``rule``."""
@@ -429,13 +500,18 @@ class _Each(Rule):
         self.rule = rule
 
     def check(self, value: object) -> Sequence[Failure]:
-        if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        t = type(value)
+        if (
+            t is not list
+            and t is not tuple
+            and (isinstance(value, str | bytes | bytearray) or not isinstance(value, Sequence))
+        ):
             if value is MISSING:
                 return _missing(self.name)
             return (Failure(self.name, f"expected a list, got {type(value).__name__}"),)
         out: list[Failure] | None = None
         check = self.rule.check
-        for i, item in enumerate(value):
+        for i, item in enumerate(cast(Sequence[object], value)):
             failed = check(item)
             if failed:
                 if out is None:
@@ -443,13 +519,23 @@ class _Each(Rule):
                 out.extend(Failure(f.rule, f.message, f"[{i}]{f.path}") for f in failed)
         return _PASS if out is None else out
 
+    def _compile(self, v: str, c: _Compiler) -> str:
+        me, item = c.bind(self), c.var()
+        return (
+            f"(all({c.expr(self.rule, item)} for {item} in {v}) "
+            f"if (type({v}) is list or type({v}) is tuple) else not {me}.check({v}))"
+        )
+
 
 def each(rule: PreValidationRule) -> Rule:
     """The value is a list/tuple and every item passes ``rule`` (failures name ``[i]``)."""
     return _Each(rule)
 
 
-RulesByField = Mapping[str, PreValidationRule | Sequence[PreValidationRule]]
+RulesByField = Mapping[
+    str, PreValidationRule | list[PreValidationRule] | tuple[PreValidationRule, ...]
+]
+"""Dotted field path → a rule, or a list/tuple of rules that must all pass."""
 
 
 def _lookup(record: object, path: tuple[str, ...]) -> object:
@@ -467,35 +553,140 @@ def _lookup(record: object, path: tuple[str, ...]) -> object:
 def collect_failures(record: object, rules_by_field: RulesByField) -> list[tuple[str, str]]:
     """Every failure of ``record`` as ``(field_path, message)`` pairs; empty if it passes.
 
-    ``rules_by_field`` maps a dotted field path to a rule or a sequence of rules (all must
+    ``rules_by_field`` maps a dotted field path to a rule or a list/tuple of rules (all must
     pass). Nothing is raised; see :func:`validate`.
     """
     failures: list[tuple[str, str]] = []
+    get = record.get if type(record) is dict or isinstance(record, Mapping) else None
     for field, rules in rules_by_field.items():
         if "." in field:
             value = _lookup(record, tuple(field.split(".")))
-        elif isinstance(record, Mapping):
-            value = record.get(field, MISSING)
+        elif get is not None:
+            value = get(field, MISSING)
         else:
             value = getattr(record, field, MISSING)
-        if isinstance(rules, Sequence):
+        if type(rules) is list or type(rules) is tuple:
             for rule in rules:
                 for f in rule.check(value):
                     failures.append((field + f.path, f.message))
         else:
-            for f in rules.check(value):
+            for f in cast(PreValidationRule, rules).check(value):
                 failures.append((field + f.path, f.message))
     return failures
+
+
+_SIZED: Final = frozenset({str, bytes, bytearray, list, tuple, dict, set, frozenset})
+_HASHABLE: Final = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+class _Compiler:
+    """Collects the names a generated fast path needs (rules, bound methods, constants)."""
+
+    def __init__(self) -> None:
+        self.ns: dict[str, object] = {
+            "_MISSING": MISSING,
+            "_SIZED": _SIZED,
+            "_HASHABLE": _HASHABLE,
+            "_lookup": _lookup,
+        }
+        self._ids: dict[int, str] = {}
+        self._vars = 0
+
+    def bind(self, obj: object) -> str:
+        """A name under which ``obj`` is visible to the generated code."""
+        name = self._ids.get(id(obj))
+        if name is None:
+            name = self._ids[id(obj)] = f"_k{len(self._ids)}"
+            self.ns[name] = obj
+        return name
+
+    def var(self) -> str:
+        self._vars += 1
+        return f"_v{self._vars}"
+
+    def expr(self, rule: PreValidationRule, v: str) -> str:
+        compile_ = getattr(rule, "_compile", None)
+        if isinstance(rule, Rule) and compile_ is not None:
+            return cast(str, compile_(v, self))
+        return f"not {self.bind(rule)}.check({v})"
+
+
+def _compile_fast_path(rules_by_field: RulesByField) -> Callable[[object], bool]:
+    c = _Compiler()
+    lines = ["def _fast(record):", "    if type(record) is not dict:", "        return False"]
+    for field, rules in rules_by_field.items():
+        v = c.var()
+        parts = field.split(".")
+        if len(parts) == 1:
+            lines.append(f"    {v} = record.get({field!r}, _MISSING)")
+        elif len(parts) == 2:
+            lines.append(f"    {v} = record.get({parts[0]!r}, _MISSING)")
+            lines.append(
+                f"    {v} = {v}.get({parts[1]!r}, _MISSING) if type({v}) is dict "
+                f"else _lookup(record, {tuple(parts)!r})"
+            )
+        else:
+            lines.append(f"    {v} = _lookup(record, {tuple(parts)!r})")
+        seq = rules if type(rules) is list or type(rules) is tuple else (rules,)
+        for rule in cast(Sequence[PreValidationRule], seq):
+            lines.append(f"    if not {c.expr(rule, v)}:")
+            lines.append("        return False")
+    lines.append("    return True")
+    code = compile("\n".join(lines) + "\n", "<symphony.prevalidation fast path>", "exec")
+    exec(code, c.ns)
+    return cast(Callable[[object], bool], c.ns["_fast"])
+
+
+class Validator:
+    """Rules compiled once, for records checked many times.
+
+    Same results as :func:`collect_failures` / :func:`validate` with the same rules, faster:
+    a passing ``dict`` record is checked by generated code (the rules inlined as plain Python
+    expressions, as a hand-written check would be); a record that fails — or is not a
+    ``dict`` — goes through the rules one by one, so every failure is still reported with
+    its exact message.
+
+    ``rules_by_field`` is copied: changing the mapping later does not change the validator.
+    """
+
+    __slots__ = ("_fast", "_rules")
+
+    def __init__(self, rules_by_field: RulesByField) -> None:
+        self._rules: dict[
+            str, PreValidationRule | list[PreValidationRule] | tuple[PreValidationRule, ...]
+        ] = {k: (list(v) if type(v) is list else v) for k, v in rules_by_field.items()}
+        self._fast = _compile_fast_path(self._rules)
+
+    def passes(self, record: object) -> bool:
+        """``True`` if ``record`` passes every rule."""
+        return self._fast(record) or not collect_failures(record, self._rules)
+
+    def failures(self, record: object) -> list[tuple[str, str]]:
+        """Like :func:`collect_failures`."""
+        if self._fast(record):
+            return []
+        return collect_failures(record, self._rules)
+
+    def validate(self, record: object) -> None:
+        """Like :func:`validate`: raises :class:`PreValidationError` listing every failure."""
+        if not self._fast(record):
+            _raise_if_failed(collect_failures(record, self._rules))
 
 
 def validate(record: object, rules_by_field: RulesByField) -> None:
     """Check ``record`` against ``rules_by_field``; raise if anything fails.
 
+    For many records checked against the same rules, build a :class:`Validator` once
+    instead: same results, several times faster on records that pass.
+
     Raises:
         PreValidationError: with ``failures`` listing *every* ``(field_path, message)`` and a
             message that joins them (``"2 pre-validation failures: name: …; kind: …"``).
     """
-    failures = collect_failures(record, rules_by_field)
+    _raise_if_failed(collect_failures(record, rules_by_field))
+
+
+def _raise_if_failed(failures: list[tuple[str, str]]) -> None:
     if failures:
         n = len(failures)
         joined = "; ".join(f"{field}: {message}" for field, message in failures)

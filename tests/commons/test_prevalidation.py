@@ -356,3 +356,155 @@ def test_rules_never_raise(value: object) -> None:
         for f in r.check(value):
             assert isinstance(f, pv.Failure)
             assert f.message
+
+
+# --------------------------------------------------------------------------- Validator
+_EVERY_RULE: pv.RulesByField = {
+    "a": pv.all_of(pv.non_empty(), pv.length(max=3), pv.pattern(r"[a-z]*")),
+    "b": [pv.in_range(0, 10), pv.of_type(int)],
+    "c": pv.optional(pv.each(pv.max_size(2))),
+    "d": pv.any_of(pv.one_of([None, True]), pv.of_type(bytes)),
+    "e": (pv.non_empty(strip=True), pv.max_size(8)),
+    "f": pv.each(pv.each(pv.in_range(min=0))),
+    "g": pv.one_of([[1], [2]]),
+    "h": pv.length(min=1),
+    "i": pv.in_range(max=1.5),
+    "j": pv.optional(pv.any_of(pv.of_type(object), pv.predicate("p", bool, "falsy"))),
+    "k": _Custom(),
+    "l.m": pv.optional(pv.in_range(0, 1)),
+    "l.n.o": pv.optional(pv.pattern("x", full=False)),
+    "p": pv.optional(pv.all_of()),
+    "q": pv.optional(pv.length()),
+    "r": pv.optional(pv.in_range()),
+    "s": pv.optional(pv.of_type(int, float)),
+}
+
+_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 15),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(alphabet="ab xé€", max_size=6),
+    st.binary(max_size=4),
+    st.just(pv.MISSING),
+)
+_value = st.recursive(
+    _leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.tuples(inner, inner),
+        st.dictionaries(st.sampled_from(["m", "n", "o"]), inner, max_size=3),
+    ),
+    max_leaves=8,
+)
+_record = st.dictionaries(st.sampled_from(list("abcdefghijklmnopqrs")), _value, max_size=19)
+
+
+def _drop_missing(record: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in record.items() if v is not pv.MISSING}
+
+
+@given(_record)
+def test_validator_agrees_with_collect_failures(record: dict[str, object]) -> None:
+    record = _drop_missing(record)
+    validator = pv.Validator(_EVERY_RULE)
+    expected = pv.collect_failures(record, _EVERY_RULE)
+    assert validator.failures(record) == expected
+    assert validator.passes(record) is (not expected)
+    if expected:
+        with pytest.raises(PreValidationError) as info:
+            validator.validate(record)
+        assert info.value.failures == expected
+    else:
+        validator.validate(record)
+
+
+@given(_record)
+def test_validator_fast_path_accepts_exactly_the_passing_records(
+    record: dict[str, object],
+) -> None:
+    """The generated code alone (no fallback) must never accept a failing record."""
+    record = _drop_missing(record)
+    validator = pv.Validator(_EVERY_RULE)
+    fast = validator._fast(record)
+    if fast:
+        assert pv.collect_failures(record, _EVERY_RULE) == []
+
+
+_GOOD_FOR_EVERY_RULE: dict[str, object] = {
+    "a": "ab",
+    "b": 3,
+    "d": b"x",
+    "e": " x ",
+    "f": [[0, 1], []],
+    "g": [1],
+    "h": "x",
+    "i": 1.0,
+    "k": "ok",
+    "l": {"m": 1, "n": {"o": "axb"}},
+}
+
+# Mostly-good records: each field keeps its good value or takes an arbitrary one, so the
+# generated code is exercised on records that pass everything but one or two fields.
+_mostly_good = st.fixed_dictionaries(
+    {k: st.one_of(st.just(v), _value) for k, v in _GOOD_FOR_EVERY_RULE.items()},
+    optional={k: _value for k in "cjpqrs"},
+)
+
+
+@given(_mostly_good)
+def test_validator_fast_path_on_mostly_good_records(record: dict[str, object]) -> None:
+    record = _drop_missing(record)
+    validator = pv.Validator(_EVERY_RULE)
+    expected = pv.collect_failures(record, _EVERY_RULE)
+    assert validator._fast(record) is (not expected)  # exact on these value types
+    assert validator.failures(record) == expected
+
+
+def test_validator_fast_path_is_taken_for_a_good_record() -> None:
+    good = {
+        "a": "ab",
+        "b": 3,
+        "d": b"x",
+        "e": " x ",
+        "f": [[0, 1], []],
+        "g": [1],
+        "h": "x",
+        "i": 1.0,
+        "k": "ok",
+        "l": {"m": 1, "n": {"o": "axb"}},
+    }
+    validator = pv.Validator(_EVERY_RULE)
+    assert validator._fast(good) is True
+    assert validator.failures(good) == []
+    assert pv.collect_failures(good, _EVERY_RULE) == []
+
+
+def test_validator_on_the_example_rules_and_objects() -> None:
+    validator = pv.Validator(RULES)
+    validator.validate(GOOD)
+    assert validator._fast(GOOD) is True
+    with pytest.raises(PreValidationError) as info:
+        validator.validate({**GOOD, "kind": "x", "tags": ["", "a"]})
+    assert info.value.failures == [
+        ("kind", "'x' is not one of 'control', 'instrument', 'operator'"),
+        ("tags[0]", "must not be empty, got ''"),
+    ]
+
+    @dataclass
+    class Obj:
+        name: str = "abc"
+        kind: str = "control"
+        tags: tuple[str, ...] = ()
+        owner: object = None
+
+    assert validator.failures(Obj()) == [("owner.email", "required value is missing")]
+
+
+def test_validator_copies_its_rules() -> None:
+    rules: dict[str, pv.PreValidationRule | list[pv.PreValidationRule]] = {"x": [pv.non_empty()]}
+    validator = pv.Validator(rules)
+    rules["y"] = pv.non_empty()
+    assert isinstance(rules["x"], list)
+    rules["x"].append(pv.length(max=0))
+    assert validator.failures({"x": "a"}) == []
