@@ -1,8 +1,9 @@
 """Child process for the cross-process ring tests (run with sys.executable, never imported).
 
-    ring_child.py produce IMPL NAME PRODUCER_ID COUNT SEED MAXSIZE [PROGRESS_FILE]
+    ring_child.py produce IMPL NAME PRODUCER_ID COUNT SEED SMALL LARGE [PROGRESS_FILE]
     ring_child.py consume IMPL NAME COUNT [NPRODUCERS]
 
+Payload sizes: 97 % uniform in [0, SMALL], 3 % uniform in [0, LARGE].
 A message is ``<producer u32><seq u64><crc32c u32>`` + payload (crc over the payload).
 ``produce`` writes, after every successful push, the number pushed so far into PROGRESS_FILE
 (8 bytes, mmap'd) so the crash test knows what was committed. ``consume`` checks every message
@@ -22,11 +23,11 @@ from symphony._core.checksum import crc32c
 HDR = struct.Struct("<IQI")
 
 
-def produce(impl: str, name: str, pid: int, count: int, seed: int, maxsize: int,
+def produce(impl: str, name: str, pid: int, count: int, seed: int, small: int, large: int,
             progress: str | None) -> None:
     ring_mod = importlib.import_module(f"symphony.{impl}.ring")
     rng = random.Random(seed)
-    pool = rng.randbytes(max(maxsize, 1) * 2 + 64)
+    pool = rng.randbytes(max(small, large) * 2 + 64)
     ring = ring_mod.Ring.attach(name)
     mark = None
     if progress:
@@ -34,7 +35,7 @@ def produce(impl: str, name: str, pid: int, count: int, seed: int, maxsize: int,
             mark = mmap.mmap(f.fileno(), 8)
     try:
         for seq in range(count):
-            n = rng.randrange(maxsize + 1) if rng.random() < 0.98 else maxsize
+            n = rng.randrange(small + 1) if rng.random() < 0.97 else rng.randrange(large + 1)
             start = rng.randrange(len(pool) - n + 1)
             payload = pool[start : start + n]
             msg = HDR.pack(pid, seq, crc32c(payload)) + payload
@@ -74,7 +75,7 @@ def consume(impl: str, name: str, count: int, nproducers: int) -> None:
 def main(argv: list[str]) -> None:
     if argv[0] == "produce":
         produce(argv[1], argv[2], int(argv[3]), int(argv[4]), int(argv[5]), int(argv[6]),
-                argv[7] if len(argv) > 7 else None)
+                int(argv[7]), argv[8] if len(argv) > 8 else None)
     elif argv[0] == "consume":
         consume(argv[1], argv[2], int(argv[3]), int(argv[4]) if len(argv) > 4 else 1)
     else:
