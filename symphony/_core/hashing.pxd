@@ -76,6 +76,7 @@ cdef class Chunker:
     cdef sy_sha256_ctx content
     cdef bint want_content
     cdef bint done
+    cdef bint busy                # an update() is running with the GIL released
     cdef bytes manifest_digest
     cdef bytes content_digest_value
     cdef ChunkRec *recs

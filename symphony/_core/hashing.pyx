@@ -10,7 +10,6 @@ chunks large pieces in place and copies at most ``max_size`` bytes of each piece
 ``2 * max_size`` scratch buffer.
 """
 
-cimport cython
 from cpython.buffer cimport PyBuffer_Release
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t, uint64_t
@@ -309,6 +308,7 @@ cdef class Chunker:
         self.offset = 0
         self.want_content = bool(content_digest)
         self.done = False
+        self.busy = False
         self.manifest_digest = None
         self.content_digest_value = None
         self.nrecs = 0
@@ -346,6 +346,12 @@ cdef class Chunker:
         """SHA-256 of all bytes fed, or ``None``; see the twin."""
         self._require_finished("content_sha256")
         return self.content_digest_value
+
+    def _enter(self):
+        # update() drops the GIL: a second thread must not touch the buffer meanwhile.
+        if self.busy:
+            raise ChunkerError("Chunker used from two threads at once (one Chunker per thread)")
+        self.busy = True
 
     def _require_finished(self, what):
         if not self.done:
@@ -425,11 +431,15 @@ cdef class Chunker:
         try:
             if self.done:
                 raise ChunkerError("Chunker.update() called after finish()")
-            if <size_t>view.len >= _NOGIL_THRESHOLD:
-                with nogil:
+            self._enter()
+            try:
+                if <size_t>view.len >= _NOGIL_THRESHOLD:
+                    with nogil:
+                        rc = self._feed(<const uint8_t *>view.buf, <size_t>view.len)
+                else:
                     rc = self._feed(<const uint8_t *>view.buf, <size_t>view.len)
-            else:
-                rc = self._feed(<const uint8_t *>view.buf, <size_t>view.len)
+            finally:
+                self.busy = False
         finally:
             PyBuffer_Release(&view)
         if rc < 0:
@@ -442,6 +452,8 @@ cdef class Chunker:
         cdef uint8_t out[32]
         if self.done:
             raise ChunkerError("Chunker.finish() called twice")
+        self._enter()
+        self.busy = False   # _final runs with the GIL held: nothing can interleave
         if self._final() < 0:
             self.nrecs = 0
             raise MemoryError()

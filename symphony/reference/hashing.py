@@ -237,6 +237,9 @@ class Chunker:
     concatenation of the pieces, however the content was split. Fewer than ``max_size`` bytes
     stay buffered between calls (:attr:`pending`).
 
+    A Chunker is not thread-safe: use one per thread (the Cython twin raises
+    :class:`~symphony.commons.errors.ChunkerError` when two threads call it at once).
+
     Args:
         min_size, avg_size, max_size, level, seed: chunking parameters (see the module).
         content_digest: also hash the whole content (:attr:`content_sha256`).

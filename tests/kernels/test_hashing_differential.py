@@ -114,3 +114,66 @@ def test_pipeline_equals_serial(
     one = cy.hash_chunks(data, *sizes, content_digest=whole, threads=1)
     assert cy.hash_chunks(data, *sizes, content_digest=whole, threads=2) == one
     assert [c.offset + c.length for c in one.chunks] == cy.cut_points(data, *sizes)
+
+
+def test_chunker_usable_from_successive_threads() -> None:
+    """The Cython Chunker's busy guard (against concurrent use) is released after each call."""
+    import threading
+
+    data = random.Random(7).randbytes(300_000)
+    chunker = cy.Chunker()
+    got: list[object] = []
+    for piece in (data[:100_000], data[100_000:]):
+        thread = threading.Thread(target=lambda p=piece: got.extend(chunker.update(p)))
+        thread.start()
+        thread.join()
+    got += chunker.finish()
+    assert tuple(got) == expected.chunks
+    assert (chunker.manifest_id, chunker.content_sha256) == (
+        expected.manifest_id, expected.content_sha256)  # fmt: skip
+
+
+def test_twins_agree_on_two_megabytes() -> None:
+    """Above the Cython twin's GIL-release and two-thread thresholds, at the default sizes."""
+    data = random.Random(2026).randbytes(2 << 20)
+    expected = py.hash_chunks(data, content_digest=True)
+    assert cy.hash_chunks(data, content_digest=True) == expected  # threads=2: the pipeline
+    assert cy.hash_chunks(data, content_digest=True, threads=1) == expected
+    assert cy.sha256(data) == py.sha256(data)
+
+
+@settings(max_examples=20)
+@given(
+    st.integers(0, 2**32),
+    st.integers(1 << 20, 3 << 20),
+    st.sampled_from([(64, 256, 1024), (1024, 4096, 16384), (65536, 262144, 1048576)]),
+    st.booleans(),
+)
+def test_pipeline_equals_serial(
+    seed: int, n: int, sizes: tuple[int, int, int], whole: bool
+) -> None:
+    """The two-thread pipeline (ring of cut points, backpressure) gives the serial result,
+    including with tiny chunks that fill its ring many times over."""
+    data = random.Random(seed).randbytes(n)
+    one = cy.hash_chunks(data, *sizes, content_digest=whole, threads=1)
+    assert cy.hash_chunks(data, *sizes, content_digest=whole, threads=2) == one
+    assert [c.offset + c.length for c in one.chunks] == cy.cut_points(data, *sizes)
+
+
+def test_chunker_usable_from_successive_threads() -> None:
+    """The Cython Chunker's busy guard (against concurrent use) is released after each call."""
+    import threading
+
+    data = random.Random(7).randbytes(300_000)
+    chunker = cy.Chunker()
+    got: list[object] = []
+    for piece in (data[:100_000], data[100_000:]):
+        thread = threading.Thread(target=lambda p=piece: got.extend(chunker.update(p)))
+        thread.start()
+        thread.join()
+    try:
+        chunker.update("not bytes")  # type: ignore[arg-type]
+    except TypeError:
+        pass
+    got += chunker.finish()
+    assert tuple(got) == cy.hash_chunks(data).chunks
