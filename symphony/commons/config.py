@@ -509,6 +509,19 @@ class LoadedConfig:
     """Sections present in files or the environment whose class is not registered (yet):
     a typo, or a subsystem not imported. Parsed by :meth:`Config.section` on first use."""
 
+    def report(self) -> str:
+        """Where the configuration came from, as lines for ``symphony doctor``."""
+        lines = [f"environment: {self.env}", f"config dir: {self.config_dir}"]
+        for path in self.searched:
+            lines.append(f"  {path}: {'read' if path in self.sources else 'not found'}")
+        lines.append(f"overrides: {', '.join(self.env_overrides) or 'none'}")
+        if self.deferred_sections:
+            lines.append(
+                "sections with no registered class (a typo, or not imported yet): "
+                + ", ".join(f"[{name}]" for name in self.deferred_sections)
+            )
+        return "\n".join(lines)
+
 
 def _config_error(problems: list[str]) -> ConfigError:
     n = len(problems)

@@ -531,3 +531,58 @@ def test_as_dict(cdir: Path) -> None:
     assert d["paths"]["data_dir"] == "/d"
     assert d["logging"]["level"] == "INFO"
     assert set(d) == {"general", "logging", "paths", "limits"}
+
+
+def test_more_field_types(cdir: Path, registry: None) -> None:
+    @config_section("typed")
+    @dataclass(frozen=True)
+    class Typed:
+        level: Literal[1, 2, 3] = 1
+        ratio: float = 1.0
+        names: tuple[str, ...] = ()
+
+    assert load(cdir, SYMPHONY_TYPED__LEVEL="2").config.section(Typed).level == 2
+    assert load(cdir, SYMPHONY_TYPED__RATIO="1e-3").config.section(Typed).ratio == 0.001
+    f = write(cdir / "default.toml", f'[typed]\nnames = "{"n" * 100}"\nratio = true\n')
+    with pytest.raises(ConfigError) as info:
+        load(cdir, SYMPHONY_TYPED__LEVEL="4")
+    assert sorted(problems(info)) == sorted(
+        [
+            f"{f}: [typed] names: expected list of string, found '{'n' * 76}... (str)",
+            f"{f}: [typed] ratio: expected number, found True (bool)",
+            "environment variable SYMPHONY_TYPED__LEVEL: [typed] level: expected one of "
+            "1, 2, 3, found '4' (str)",
+        ]
+    )
+    (cdir / "default.toml").unlink()
+    with pytest.raises(ConfigError, match=r"ratio: expected number, found 'fast'"):
+        load(cdir, SYMPHONY_TYPED__RATIO="fast")
+    with pytest.raises(ConfigError, match=r"level: expected one of 1, 2, 3, found 'x'"):
+        load(cdir, SYMPHONY_TYPED__LEVEL="x")
+
+
+def test_fixed_size_tuples_are_refused(cdir: Path, registry: None) -> None:
+    @config_section("pair")
+    @dataclass(frozen=True)
+    class Pair:
+        xy: tuple[int, int] = (0, 0)
+
+    write(cdir / "default.toml", "[pair]\nxy = [1, 2]\n")
+    with pytest.raises(TypeError, match=r"tuple\[X, \.\.\.\] only"):
+        load(cdir)
+
+
+def test_report(layered: Path) -> None:
+    write(layered / "default.toml", "[loging]\nlevel = 'DEBUG'\n")
+    loaded = load(layered, "staging", SYMPHONY_GENERAL__DEBUG="1")
+    assert loaded.report() == "\n".join(
+        [
+            "environment: staging",
+            f"config dir: {layered}",
+            f"  {layered / 'default.toml'}: read",
+            f"  {layered / 'staging.toml'}: not found",
+            "overrides: SYMPHONY_GENERAL__DEBUG",
+            "sections with no registered class (a typo, or not imported yet): [loging]",
+        ]
+    )
+    assert load(layered).report().splitlines()[-1] == "overrides: none"
