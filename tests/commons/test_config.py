@@ -585,4 +585,4 @@ def test_report(layered: Path) -> None:
             "sections with no registered class (a typo, or not imported yet): [loging]",
         ]
     )
-    assert load(layered).report().splitlines()[-1] == "overrides: none"
+    assert "overrides: none" in load(layered).report().splitlines()
