@@ -42,12 +42,15 @@ __all__ = [
     "DoubleFree",
     "FrameTooLarge",
     "GraphError",
+    "IncompatibleSchema",
     "InvalidFrame",
     "InvalidGraph",
     "InvalidStateTransition",
+    "JsonRpcError",
     "KernelError",
     "LocalProtocolError",
     "MessageTooLarge",
+    "MessageValidationError",
     "NotFoundError",
     "PathEscapeError",
     "PortConflict",
@@ -71,7 +74,9 @@ __all__ = [
     "SymphonyTimeout",
     "TrackerError",
     "TransportError",
+    "UnknownMessageType",
     "ValidationError",
+    "WorkflowValidationError",
     "error_context",
     "map_exceptions",
 ]
@@ -399,3 +404,101 @@ class StorageNotFound(StorageError, NotFoundError):
     ``NotFoundError`` (so also an ``OSError`` and a ``LookupError``)."""
 
     category = "io"
+
+
+# --------------------------------------------------------------------------- appended: protocol
+class MessageValidationError(RemoteProtocolError, ValidationError):
+    """A message (or payload) does not satisfy its schema.
+
+    ``violations`` lists *every* failed rule as ``(path, message)``, where ``path`` is a
+    JSON-pointer-like string (``"/payload/range/0"``; ``""`` is the value itself).
+    """
+
+    category = "protocol"
+    code = -32602
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        violations: list[tuple[str, str]] | None = None,
+        details: Mapping[str, object] | None = None,
+    ):
+        super().__init__(message, details=details)
+        self.violations: list[tuple[str, str]] = list(violations or [])
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_violation, (type(self), self.message, self.violations, self.context))
+
+
+def _rebuild_violation(
+    cls: type[MessageValidationError],
+    message: str,
+    violations: list[tuple[str, str]],
+    context: list[str],
+) -> MessageValidationError:
+    err = cls(message, violations=violations)
+    err.context = context
+    return err
+
+
+class UnknownMessageType(ProtocolError, NotFoundError):
+    """No schema is registered for a message ``(type, version)``."""
+
+    category = "protocol"
+    code = -32601
+
+
+class IncompatibleSchema(LocalProtocolError):
+    """A new schema version breaks backward compatibility with the previous one."""
+
+
+class JsonRpcError(ProtocolError):
+    """A JSON-RPC error object: raised by a handler to answer with it, or by a client when the
+    peer answered a call with one. ``error_code``, ``message`` and ``data`` are the object's
+    ``code``, ``message`` and ``data`` members (default code -32000, a server error)."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        error_code: int = -32000,
+        data: object = None,
+        details: Mapping[str, object] | None = None,
+    ):
+        super().__init__(message, details=details)
+        self.error_code = error_code
+        self.data = data
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_jsonrpc_error,
+            (type(self), self.message, self.error_code, self.data, self.context),
+        )
+
+
+def _rebuild_jsonrpc_error(
+    cls: type[JsonRpcError], message: str, error_code: int, data: object, context: list[str]
+) -> JsonRpcError:
+    err = cls(message, error_code=error_code, data=data)
+    err.context = context
+    return err
+
+
+# --------------------------------------------------------------------------- workflows
+class WorkflowValidationError(ValidationError):
+    """A workflow (or template instantiation) is invalid; ``problems`` lists every problem.
+
+    Each problem names its node and/or edge (see ``symphony.workflow.validate.Problem``);
+    the message summarises them, one per line.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        problems: list[object] | None = None,
+        details: Mapping[str, object] | None = None,
+    ):
+        super().__init__(message, details=details)
+        self.problems: list[object] = list(problems or [])

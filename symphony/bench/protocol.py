@@ -1,0 +1,367 @@
+"""``symphony bench protocol``: the protocol layer next to its peers, in one process run.
+
+Cases (TARGETS.md "Protocol"):
+
+* envelope round trip (Message -> bytes -> Message), msgpack and bincode, against msgspec
+  Structs (map and array form), orjson, json and msgpack on dicts; encoded sizes;
+* header only (empty payload): bincode vs msgpack, speed and size;
+* envelope construction against a slots dataclass built positionally;
+* schema validation of a typical message (valid; invalid with every error) against
+  fastjsonschema, jsonschema, pydantic and msgspec;
+* JSON-RPC request parse + dispatch against the ``json-rpc`` package;
+* framing: 64-byte frames fed in 4 KiB pieces against ``msgpack.Unpacker``.
+
+Missing peers are shown as "missing". Every figure is a median of several rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import msgpack
+
+from symphony.bench._common import Table, median_time, optional
+from symphony.protocol.bincode import BincodeCodec
+from symphony.protocol.envelope import Kind, Message, MessageId, Priority, new_id
+from symphony.protocol.framing import NEED_DATA, FrameDecoder, encode_frame
+from symphony.protocol.jsonrpc import Dispatcher
+from symphony.protocol.msgpack_codec import MsgpackCodec
+from symphony.protocol.schema import Array, Field, Integer, MessageSchema, Object, String
+
+__all__ = ["TYPICAL_PAYLOAD", "main", "typical_message", "typical_schema"]
+
+TYPICAL_PAYLOAD: dict[str, Any] = {
+    "view_id": "view-17",
+    "path": "src/symphony/protocol/envelope.py",
+    "chars": "def hello(name: str) -> str:\n    return f'hello {name}'\n",
+    "revision": 4211,
+    "range": [120, 184],
+    "tags": ["edit", "ai"],
+    "cursor": {"line": 12, "column": 8},
+}
+"""About 200 bytes of payload: the 'typical message' of the issue."""
+
+
+def typical_message() -> Message:
+    return Message.new(
+        "editor.insert",
+        TYPICAL_PAYLOAD,
+        kind=Kind.REQUEST,
+        source="core",
+        target="editor",
+        priority=Priority.HIGH,
+        ttl_ms=5000,
+        metadata={"trace_id": "4bf92f3577b34da6", "attempt": 1},
+    )
+
+
+def typical_schema() -> MessageSchema:
+    pos = Object((Field("line", Integer(minimum=0)), Field("column", Integer(minimum=0))))
+    return MessageSchema(
+        "editor.insert",
+        1,
+        [
+            Field("view_id", String(min_length=1, max_length=64, pattern=r"^view-[0-9]+$")),
+            Field("path", String(min_length=1, max_length=4096)),
+            Field("chars", String(max_length=1 << 20)),
+            Field("revision", Integer(minimum=0)),
+            Field("range", Array(Integer(minimum=0), min_items=2, max_items=2)),
+            Field("tags", Array(String(enum=["edit", "ai", "user", "undo"]), max_items=16)),
+            Field("cursor", pos),
+        ],
+    )
+
+
+INVALID_PAYLOAD: dict[str, Any] = {
+    "view_id": "v",
+    "path": "",
+    "chars": 7,
+    "revision": -1,
+    "range": [1, "x", 3],
+    "tags": ["nope"],
+    "cursor": {"line": -1},
+    "extra": True,
+}
+
+
+def _row(table: Table, case: str, who: str, fn: Callable[[], object] | None, number: int,
+         rounds: int, note: str = "") -> float | None:
+    if fn is None:
+        table.add(case, who, None, note)
+        return None
+    try:
+        fn()
+    except Exception as exc:  # a peer that cannot do the case is reported, not fatal
+        table.add(case, who, None, f"failed: {type(exc).__name__}: {exc}"[:80])
+        return None
+    t = median_time(fn, rounds=rounds, number=number) * 1e6
+    table.add(case, who, t, note)
+    return t
+
+
+def bench_envelope(number: int, rounds: int) -> list[Table]:
+    msg = typical_message()
+    mp = MsgpackCodec()
+    bc = BincodeCodec()
+    mp_bytes = mp.encode(msg)
+    bc_bytes = bc.encode(msg)
+    as_dict = msg.as_dict()
+    as_dict["id"] = msg.id.bytes
+    as_dict["kind"] = int(msg.kind)
+    as_dict["priority"] = int(msg.priority)
+    json_dict = dict(as_dict, id=str(msg.id))
+
+    t = Table("envelope round trip: Message -> bytes -> Message", "µs per message", False)
+    sizes = Table("envelope size", "bytes", False)
+    _row(t, "round trip", "symphony", lambda: mp.decode(mp.encode(msg)), number, rounds,
+         "msgpack array form")
+    _row(t, "round trip", "symphony-bincode", lambda: bc.decode(bc.encode(msg)), number,
+         rounds, "pure-Python bincode layout")
+    _row(t, "encode", "symphony", lambda: mp.encode(msg), number, rounds)
+    _row(t, "decode", "symphony", lambda: mp.decode(mp_bytes), number, rounds)
+    _row(t, "encode", "symphony-bincode", lambda: bc.encode(msg), number, rounds)
+    _row(t, "decode", "symphony-bincode", lambda: bc.decode(bc_bytes), number, rounds)
+    sizes.add("typical envelope", "symphony", len(mp_bytes), "msgpack")
+    sizes.add("typical envelope", "symphony-bincode", len(bc_bytes))
+
+    msgspec = optional("msgspec")
+    if msgspec is not None:
+        fields = [
+            ("protocol_version", int), ("id", bytes), ("correlation_id", bytes | None),
+            ("kind", int), ("type", str), ("version", int), ("source", str), ("target", str),
+            ("timestamp", int), ("ttl_ms", int | None), ("priority", int),
+            ("payload", dict), ("metadata", dict),
+        ]
+        smap = msgspec.defstruct("EnvMap", fields)
+        sarr = msgspec.defstruct("EnvArr", fields, array_like=True)
+        for name, cls in (("msgspec Struct", smap), ("msgspec Struct array", sarr)):
+            obj = cls(**as_dict)
+            enc = msgspec.msgpack.Encoder().encode
+            dec = msgspec.msgpack.Decoder(cls).decode
+            _row(t, "round trip", name, lambda obj=obj, enc=enc, dec=dec: dec(enc(obj)),
+                 number, rounds)
+            sizes.add("typical envelope", name, len(enc(obj)))
+    else:
+        t.add("round trip", "msgspec Struct", None)
+    ormsgpack = optional("ormsgpack")
+    if ormsgpack is not None:
+        _row(t, "round trip", "ormsgpack dict",
+             lambda: ormsgpack.unpackb(ormsgpack.packb(as_dict)), number, rounds)
+    orjson = optional("orjson")
+    if orjson is not None:
+        _row(t, "round trip", "orjson dict", lambda: orjson.loads(orjson.dumps(json_dict)),
+             number, rounds)
+        sizes.add("typical envelope", "orjson dict", len(orjson.dumps(json_dict)))
+    else:
+        t.add("round trip", "orjson dict", None)
+    _row(t, "round trip", "json dict", lambda: json.loads(json.dumps(json_dict)), number, rounds)
+    _row(t, "round trip", "msgpack dict",
+         lambda: msgpack.unpackb(msgpack.packb(as_dict)), number, rounds)
+    sizes.add("typical envelope", "msgpack dict", len(msgpack.packb(as_dict)))
+
+    # header only: what the binary layout is for
+    head = Message.new("editor.ping", None, kind=Kind.HEARTBEAT, source="core", target="editor")
+    _row(t, "header only", "symphony", lambda: mp.decode(mp.encode(head)), number, rounds)
+    _row(t, "header only", "symphony-bincode", lambda: bc.decode(bc.encode(head)), number,
+         rounds)
+    sizes.add("header only", "symphony", len(mp.encode(head)), "msgpack")
+    sizes.add("header only", "symphony-bincode", len(bc.encode(head)))
+
+    # construction
+    c = Table("envelope construction", "µs per message", False)
+    DC = dataclasses.make_dataclass("DC", [f for f in (
+        "protocol_version", "id", "correlation_id", "kind", "type", "version", "source",
+        "target", "timestamp", "ttl_ms", "priority", "payload", "metadata")], slots=True)
+    (a, b, cc, d, e, f, g, h, i, j, k, l, m) = tuple(msg)
+    _row(c, "positional", "symphony", lambda: Message((a, b, cc, d, e, f, g, h, i, j, k, l, m)),
+         number * 4, rounds, "Message(fields)")
+    _row(c, "positional", "slots dataclass", lambda: DC(a, b, cc, d, e, f, g, h, i, j, k, l, m),
+         number * 4, rounds)
+    _row(c, "with defaults", "symphony", lambda: Message.new("editor.insert", l), number,
+         rounds, "Message.new: fresh id + timestamp + checks")
+    return [t, sizes, c]
+
+
+def bench_schema(number: int, rounds: int) -> list[Table]:
+    schema = typical_schema()
+    payload = TYPICAL_PAYLOAD
+    t = Table("schema validation of the typical payload", "µs per message", False)
+    assert schema.is_valid(payload)
+    _row(t, "valid", "symphony", lambda: schema.validate(payload), number, rounds)
+
+    def all_errors() -> object:
+        return schema.violations(INVALID_PAYLOAD)
+
+    _row(t, "invalid (all errors)", "symphony", all_errors, number, rounds,
+         f"{len(all_errors())} violations")  # type: ignore[arg-type]
+    js = schema.to_json_schema()
+    fjs = optional("fastjsonschema")
+    if fjs is not None:
+        check = fjs.compile(js)
+        _row(t, "valid", "fastjsonschema", lambda: check(payload), number, rounds)
+
+        def fjs_first() -> object:
+            try:
+                check(INVALID_PAYLOAD)
+            except fjs.JsonSchemaValueException:
+                return None
+            raise AssertionError("fastjsonschema accepted an invalid payload")
+
+        _row(t, "invalid (all errors)", "fastjsonschema", fjs_first, number, rounds,
+             "first error only")
+    else:
+        t.add("valid", "fastjsonschema", None)
+    jsonschema = optional("jsonschema")
+    if jsonschema is not None:
+        v = jsonschema.Draft202012Validator(js)
+        _row(t, "valid", "jsonschema", lambda: v.validate(payload), max(1, number // 20), rounds)
+        _row(t, "invalid (all errors)", "jsonschema",
+             lambda: list(v.iter_errors(INVALID_PAYLOAD)), max(1, number // 20), rounds)
+    else:
+        t.add("valid", "jsonschema", None)
+    pydantic = optional("pydantic")
+    if pydantic is not None:
+        from typing import Annotated, Literal
+
+        P = pydantic
+        NonNeg = Annotated[int, P.Field(ge=0)]
+        Cursor = P.create_model("Cursor", line=(NonNeg, ...), column=(NonNeg, ...),
+                                __config__=P.ConfigDict(extra="forbid", strict=True))
+        Model = P.create_model(
+            "Insert",
+            view_id=(Annotated[str, P.Field(min_length=1, max_length=64,
+                                            pattern=r"^view-[0-9]+$")], ...),
+            path=(Annotated[str, P.Field(min_length=1, max_length=4096)], ...),
+            chars=(Annotated[str, P.Field(max_length=1 << 20)], ...),
+            revision=(NonNeg, ...),
+            range=(Annotated[list[NonNeg], P.Field(min_length=2, max_length=2)], ...),
+            tags=(Annotated[list[Literal["edit", "ai", "user", "undo"]],
+                            P.Field(max_length=16)], ...),
+            cursor=(Cursor, ...),
+            __config__=P.ConfigDict(extra="forbid", strict=True),
+        )
+        _row(t, "valid", "pydantic v2", lambda: Model.model_validate(payload), number, rounds)
+
+        def pyd_all() -> object:
+            try:
+                Model.model_validate(INVALID_PAYLOAD)
+            except P.ValidationError as exc:
+                return exc.errors()
+            raise AssertionError("pydantic accepted an invalid payload")
+
+        _row(t, "invalid (all errors)", "pydantic v2", pyd_all, number, rounds)
+    else:
+        t.add("valid", "pydantic v2", None)
+    return [t]
+
+
+def bench_jsonrpc(number: int, rounds: int) -> list[Table]:
+    t = Table("JSON-RPC request parse + dispatch + reply", "µs per request", False)
+    req = b'{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}'
+    named = b'{"jsonrpc": "2.0", "method": "subtract", "params": {"minuend": 42, "subtrahend": 23}, "id": 3}'
+
+    def subtract(minuend: int, subtrahend: int) -> int:
+        return minuend - subtrahend
+
+    rpc = Dispatcher({"subtract": subtract})
+    assert rpc.handle(req) == b'{"jsonrpc":"2.0","result":19,"id":1}'
+    _row(t, "by position", "symphony", lambda: rpc.handle(req), number, rounds)
+    _row(t, "by name", "symphony", lambda: rpc.handle(named), number, rounds)
+    jsonrpc_pkg = optional("jsonrpc")
+    if jsonrpc_pkg is not None:
+        from jsonrpc import Dispatcher as PeerDispatcher
+        from jsonrpc import JSONRPCResponseManager
+
+        d = PeerDispatcher()
+        d["subtract"] = subtract
+        _row(t, "by position", "json-rpc",
+             lambda: JSONRPCResponseManager.handle(req.decode(), d).json, number, rounds)
+        _row(t, "by name", "json-rpc",
+             lambda: JSONRPCResponseManager.handle(named.decode(), d).json, number, rounds)
+    else:
+        t.add("by position", "json-rpc", None)
+    return [t]
+
+
+def bench_framing(number: int, rounds: int) -> list[Table]:
+    n_frames = 20_000
+    payloads = [os.urandom(60) for _ in range(n_frames)]
+    stream = b"".join(encode_frame(p) for p in payloads)
+    chunks = [stream[i : i + 4096] for i in range(0, len(stream), 4096)]
+    mstream = b"".join(msgpack.packb(p) for p in payloads)
+    mchunks = [mstream[i : i + 4096] for i in range(0, len(mstream), 4096)]
+
+    def ours_batch() -> int:
+        dec = FrameDecoder()
+        n = 0
+        for c in chunks:
+            dec.receive_data(c)
+            n += len(dec.frames())
+        assert n == n_frames
+        return n
+
+    def ours_next() -> int:
+        dec = FrameDecoder()
+        n = 0
+        for c in chunks:
+            dec.receive_data(c)
+            while dec.next_frame() is not NEED_DATA:
+                n += 1
+        assert n == n_frames
+        return n
+
+    def unpacker() -> int:
+        u = msgpack.Unpacker(max_buffer_size=1 << 20)
+        n = 0
+        for c in mchunks:
+            u.feed(c)
+            for _ in u:
+                n += 1
+        assert n == n_frames
+        return n
+
+    t = Table("framing: 64 B frames fed in 4 KiB pieces", "M frames/s", True)
+    for who, fn, note in (
+        ("symphony", ours_batch, "FrameDecoder.frames()"),
+        ("symphony next_frame", ours_next, "FrameDecoder.next_frame() loop"),
+        ("msgpack.Unpacker", unpacker, "C"),
+    ):
+        sec = median_time(fn, rounds=rounds, number=max(1, number // 2000))
+        t.add("64 B frames", who, n_frames / sec / 1e6, note)
+    return [t]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the protocol benchmarks and print the tables; returns the exit status."""
+    ap = argparse.ArgumentParser(prog="symphony bench protocol", description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
+    ap.add_argument("--rounds", type=int, default=7, help="rounds per figure (median)")
+    ap.add_argument(
+        "--only", choices=["envelope", "schema", "jsonrpc", "framing"], action="append",
+        help="run only these groups (repeatable)",
+    )
+    args = ap.parse_args(argv)
+    number = 500 if args.quick else 5000
+    rounds = 3 if args.quick else args.rounds
+    groups = args.only or ["envelope", "schema", "jsonrpc", "framing"]
+    t0 = time.perf_counter()
+    for g in groups:
+        fn = {"envelope": bench_envelope, "schema": bench_schema, "jsonrpc": bench_jsonrpc,
+              "framing": bench_framing}[g]
+        for table in fn(number, rounds):
+            table.print()
+            print()
+    print(f"(protocol benchmarks took {time.perf_counter() - t0:.1f} s; medians of {rounds} "
+          f"rounds; ratios are same-run)")
+    _ = (MessageId, new_id)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
