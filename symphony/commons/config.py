@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json as _json
 import os
 import re
 import tomllib
@@ -75,6 +76,7 @@ __all__ = [
     "LoggingConfig",
     "PathsConfig",
     "config_section",
+    "default_toml",
     "load_config",
     "registered_sections",
     "rules",
@@ -411,6 +413,45 @@ def _build(cls: type[T], name: str, values: Mapping[str, _Value], problems: list
         labels = sorted({src.label for _, src in values.values()}) or ["<packaged defaults>"]
         problems.append(f"{', '.join(labels)}: [{name}] {exc}")
         return None
+
+
+# --------------------------------------------------------------------------- TOML out
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, Path):
+        value = str(value)
+    if isinstance(value, str):
+        # A JSON string is a valid TOML basic string (same escapes, \uXXXX included).
+        return _json.dumps(value, ensure_ascii=False)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def default_toml() -> str:
+    """Every registered section at its packaged defaults, as a TOML document.
+
+    A starting point for a ``default.toml`` (``symphony config init``): loading it back gives
+    the defaults. Keys whose default is empty (``None``) or machine-specific (the platform
+    directories of ``[paths]``) are written commented out.
+    """
+    out = ["# Symphony configuration: packaged defaults. Uncomment and edit what you need.", ""]
+    for name, cls in _SECTIONS.items():
+        out.append(f"[{name}]")
+        obj = cls()
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if value is None:
+                out.append(f'# {f.name} = ""')
+            elif f.default_factory is not dataclasses.MISSING:
+                out.append(f"# {f.name} = {_toml_value(value)}")
+            else:
+                out.append(f"{f.name} = {_toml_value(value)}")
+        out.append("")
+    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------- Config

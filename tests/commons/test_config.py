@@ -586,3 +586,40 @@ def test_report(layered: Path) -> None:
         ]
     )
     assert "overrides: none" in load(layered).report().splitlines()
+
+
+def test_default_toml_loads_back_to_the_defaults(cdir: Path, registry: None) -> None:
+    @config_section("extra_for_toml")
+    @dataclass(frozen=True)
+    class Extra:
+        text: str = 'quote " backslash \\ tab \t newline \n é ✓'
+        names: tuple[str, ...] = ("a", "b")
+        ratio: float = 0.1
+        on: bool = False
+        nothing: int | None = None
+
+    text = cfgmod.default_toml()
+    assert "[logging]\n" in text
+    assert '# console_level = ""' in text
+    assert "# data_dir = " in text  # machine-specific: commented out
+    write(cdir / "default.toml", text)
+    loaded = load(cdir)
+    assert loaded.sources == (cdir / "default.toml",)
+    assert loaded.config.section(Extra) == Extra()
+    defaults = Config.defaults()
+    assert loaded.config.general == defaults.general
+    assert loaded.config.limits == defaults.limits
+    assert loaded.config.logging == dataclasses.replace(
+        defaults.logging, directory=loaded.config.paths.log_dir
+    )
+    assert "paths.data_dir" not in loaded.origins
+
+
+def test_default_toml_refuses_unknown_types(registry: None) -> None:
+    @config_section("odd")
+    @dataclass(frozen=True)
+    class Odd:
+        data: dict[str, int] = field(default_factory=lambda: {"a": 1})
+
+    with pytest.raises(TypeError, match="cannot write dict as TOML"):
+        cfgmod.default_toml()
