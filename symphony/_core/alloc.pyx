@@ -8,6 +8,8 @@ unmap memory a view still points at). ``alloc``/``free`` take ``object`` argumen
 them by hand so that bad values raise the same errors as the twin.
 """
 
+cimport cython
+
 import mmap
 import operator
 from collections.abc import Sequence
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 import posix_ipc
 
 from cpython.buffer cimport PyBuffer_Release
+from cpython.number cimport PyNumber_Index
 from libc.stdint cimport uint32_t, uint64_t
 
 from symphony._core._buffer cimport acquire_bytes
@@ -104,6 +107,9 @@ cdef int _plan_check(uint64_t size, object classes) except -1:
     raise ArenaFormatError(f"no valid layout for an arena of {size} bytes (code {rc})")
 
 
+# no_gc_clear: Cython's generated tp_clear would drop ``_buf.obj`` without releasing the
+# buffer, leaving the exporter (a bytearray, an mmap) with an export that is never returned.
+@cython.no_gc_clear
 cdef class Arena:
     """Cython twin of :class:`symphony.reference.alloc.Arena`; semantics there."""
 
@@ -308,6 +314,8 @@ cdef class Arena:
         cdef int rc
         if not self._open:
             raise ArenaClosed("the arena is closed")
+        if type(handle) is not int:
+            handle = PyNumber_Index(handle)  # as operator.index: no floats
         try:
             h = handle
         except OverflowError:
@@ -323,6 +331,8 @@ cdef class Arena:
         cdef int rc
         if not self._open:
             raise ArenaClosed("the arena is closed")
+        if type(handle) is not int:
+            handle = PyNumber_Index(handle)  # as operator.index: no floats
         try:
             h = handle
         except OverflowError:
@@ -339,6 +349,8 @@ cdef class Arena:
         cdef int rc
         if not self._open:
             raise ArenaClosed("the arena is closed")
+        if type(handle) is not int:
+            handle = PyNumber_Index(handle)  # as operator.index: no floats
         try:
             h = handle
         except OverflowError:
@@ -355,6 +367,8 @@ cdef class Arena:
         cdef int rc
         if not self._open:
             raise ArenaClosed("the arena is closed")
+        if type(handle) is not int:
+            handle = PyNumber_Index(handle)  # as operator.index: no floats
         try:
             h = handle
         except OverflowError:
