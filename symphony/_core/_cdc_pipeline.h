@@ -1,8 +1,8 @@
 /* _cdc_pipeline.h -- overlap FastCDC scanning and per-chunk work on two threads.
  *
  * A helper thread finds cut points (and, optionally, feeds the whole content to a SHA-256
- * context, while the bytes are in its cache); the calling thread receives every chunk in order
- * through on_chunk (which hashes it).  Cut points travel through a bounded ring of
+ * context, while the bytes are in its cache); the calling thread receives the chunks in order,
+ * two at a time when it can (so that it can hash them as a pair), through on_chunks.  Cut points travel through a bounded ring of
  * SY_CDC_PIPE_RING entries: the scanner waits when the caller is that far behind, so memory
  * is constant whatever the input size.  The chunks delivered are exactly those of a serial
  * sy_cdc_cut loop.  Private to symphony._core.hashing (needs pthreads).
@@ -19,7 +19,10 @@
 
 #define SY_CDC_PIPE_RING 4096u /* power of two */
 
-typedef int (*sy_cdc_on_chunk)(void *arg, const uint8_t *p, size_t offset, size_t length);
+/* Called with chunk a = base[off_a : off_a + len_a] and chunk b right after it, or len_b == 0
+ * when there is only one.  Returns 0, or -1 to stop. */
+typedef int (*sy_cdc_on_chunks)(void *arg, const uint8_t *base, size_t off_a, size_t len_a,
+                                size_t len_b);
 
 typedef struct {
     const sy_cdc *cdc;
@@ -66,12 +69,12 @@ out:
     return NULL;
 }
 
-/* Chunk p[0:n] with the scan on a helper thread; on_chunk(arg, p, offset, length) for every
- * chunk in order on this thread.  content (may be NULL) is fed every byte, by the helper.
+/* Chunk p[0:n] with the scan on a helper thread; on_chunks for every chunk (pair) in order, on
+ * this thread.  content (may be NULL) is fed every byte, by the helper.
  * Returns 0; -1 when on_chunk failed; -2 when no thread could be started (nothing was done:
  * the caller runs its serial loop instead). */
 static inline int sy_cdc_pipeline(const sy_cdc *cdc, const uint8_t *p, size_t n,
-                                  sy_sha256_ctx *content, sy_cdc_on_chunk on_chunk, void *arg)
+                                  sy_sha256_ctx *content, sy_cdc_on_chunks on_chunks, void *arg)
 {
     sy_cdc_pipe *q = (sy_cdc_pipe *)malloc(sizeof *q);
     pthread_t tid;
@@ -91,25 +94,26 @@ static inline int sy_cdc_pipeline(const sy_cdc *cdc, const uint8_t *p, size_t n,
     unsigned spins = 0;
     for (;;) {
         size_t avail = __atomic_load_n(&q->published, __ATOMIC_ACQUIRE);
-        if (k < avail) {
+        int done = __atomic_load_n(&q->done, __ATOMIC_ACQUIRE);
+        if (done) avail = __atomic_load_n(&q->published, __ATOMIC_ACQUIRE);
+        /* Pairs while two are ready; a lone chunk only once the scanner has finished. */
+        if (avail - k >= 2 || (done && avail > k)) {
             spins = 0;
-            do {
-                size_t end = q->ends[k % SY_CDC_PIPE_RING];
-                k++;
-                if (on_chunk(arg, p + start, start, end - start) < 0) {
+            while (avail - k >= 2 || (done && avail > k)) {
+                size_t end_a = q->ends[k % SY_CDC_PIPE_RING], len_b = 0;
+                if (avail - k >= 2) len_b = q->ends[(k + 1) % SY_CDC_PIPE_RING] - end_a;
+                k += len_b ? 2 : 1;
+                if (on_chunks(arg, p, start, end_a - start, len_b) < 0) {
                     rc = -1;
                     __atomic_store_n(&q->stop, 1, __ATOMIC_RELEASE);
                     goto join;
                 }
-                start = end;
-            } while (k < avail);
+                start = end_a + len_b;
+            }
             __atomic_store_n(&q->consumed, k, __ATOMIC_RELEASE);
             continue;
         }
-        if (__atomic_load_n(&q->done, __ATOMIC_ACQUIRE)) {
-            if (k >= __atomic_load_n(&q->published, __ATOMIC_ACQUIRE)) break;
-            continue;
-        }
+        if (done) break;
         sy_cdc__relax(&spins);
     }
 join:

@@ -44,6 +44,8 @@ cdef extern from "symphony/sha256.h" nogil:
     void sy_sha256_update(sy_sha256_ctx *ctx, const uint8_t *p, size_t n)
     void sy_sha256_final(sy_sha256_ctx *ctx, uint8_t *out)
     void sy_sha256(const uint8_t *p, size_t n, uint8_t *out)
+    void sy_sha256_pair(const uint8_t *a, size_t na, uint8_t *outa,
+                        const uint8_t *b, size_t nb, uint8_t *outb)
     int sy_sha256_uses_shani()
 
 
@@ -82,7 +84,8 @@ cdef class Chunker:
     cdef ChunkRec *recs
     cdef size_t nrecs
     cdef size_t caprecs
-    cdef int _emit(self, const uint8_t *p, size_t length, uint64_t offset) noexcept nogil
+    cdef int _emit(self, const uint8_t *p, size_t len_a, size_t len_b,
+                   uint64_t offset) noexcept nogil
     cdef int _feed(self, const uint8_t *p, size_t n) noexcept nogil
     cdef int _final(self) noexcept nogil
     cdef list _take_records(self)

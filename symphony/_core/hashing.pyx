@@ -40,9 +40,10 @@ cdef size_t _PIPELINE_THRESHOLD = 1024 * 1024
 
 
 cdef extern from "_cdc_pipeline.h" nogil:
-    ctypedef int (*sy_cdc_on_chunk)(void *arg, const uint8_t *p, size_t offset, size_t length) noexcept nogil
+    ctypedef int (*sy_cdc_on_chunks)(void *arg, const uint8_t *base, size_t off_a,
+                                     size_t len_a, size_t len_b) noexcept nogil
     int sy_cdc_pipeline(const sy_cdc *cdc, const uint8_t *p, size_t n, sy_sha256_ctx *content,
-                        sy_cdc_on_chunk on_chunk, void *arg)
+                        sy_cdc_on_chunks on_chunks, void *arg)
 cdef bytes _DOMAIN = MANIFEST_DOMAIN
 cdef object _tuple_new = tuple.__new__
 cdef object _ChunkRecord = ChunkRecord
@@ -183,38 +184,53 @@ ctypedef struct _HashJob:
     sy_sha256_ctx *manifest
 
 
-cdef int _on_chunk(void *arg, const uint8_t *p, size_t offset, size_t length) noexcept nogil:
-    """Record one chunk: SHA-256 it, add it to the manifest. -1 when out of memory."""
+cdef int _on_chunks(void *arg, const uint8_t *base, size_t off_a, size_t len_a,
+                    size_t len_b) noexcept nogil:
+    """Record chunk a (and b right after it, when len_b): SHA-256 them (as a pair, two SHA
+    streams interleaved), add them to the manifest. -1 when out of memory."""
     cdef _HashJob *job = <_HashJob *>arg
     cdef ChunkRec *r
-    if _grow(&job.recs, &job.cap, job.count + 1) < 0:
+    cdef size_t off_b = off_a + len_a
+    if _grow(&job.recs, &job.cap, job.count + 2) < 0:
         return -1
     r = &job.recs[job.count]
-    r.offset = offset
-    r.length = length
-    sy_sha256(p, length, r.digest)
-    _manifest_add(job.manifest, length, r.digest)
-    job.count += 1
+    r[0].offset = off_a
+    r[0].length = len_a
+    if len_b:
+        r[1].offset = off_b
+        r[1].length = len_b
+        sy_sha256_pair(base + off_a, len_a, r[0].digest, base + off_b, len_b, r[1].digest)
+        _manifest_add(job.manifest, len_a, r[0].digest)
+        _manifest_add(job.manifest, len_b, r[1].digest)
+        job.count += 2
+    else:
+        sy_sha256(base + off_a, len_a, r[0].digest)
+        _manifest_add(job.manifest, len_a, r[0].digest)
+        job.count += 1
     return 0
 
 
 cdef int _hash_all(const sy_cdc *cdc, const uint8_t *p, size_t n, _HashJob *job,
                    sy_sha256_ctx *content, bint two_threads) noexcept nogil:
     """Chunk p[0:n] into job (content, if not NULL, gets every byte); -1 when out of memory."""
-    cdef size_t pos = 0, length
+    cdef size_t pos = 0, len_a, len_b
     cdef uint64_t h
     cdef int rc
     if two_threads and n >= _PIPELINE_THRESHOLD:
-        rc = sy_cdc_pipeline(cdc, p, n, content, _on_chunk, job)
+        rc = sy_cdc_pipeline(cdc, p, n, content, _on_chunks, job)
         if rc != -2:            # -2: no helper thread; fall through to one thread
             return rc
     while pos < n:
-        length = sy_cdc_cut(cdc, p + pos, n - pos, &h)
-        if _on_chunk(job, p + pos, pos, length) < 0:
+        # Two chunks at a time, so that their SHA-256 streams run interleaved.
+        len_a = sy_cdc_cut(cdc, p + pos, n - pos, &h)
+        len_b = 0
+        if pos + len_a < n:
+            len_b = sy_cdc_cut(cdc, p + pos + len_a, n - pos - len_a, &h)
+        if _on_chunks(job, p, pos, len_a, len_b) < 0:
             return -1
         if content != NULL:
-            sy_sha256_update(content, p + pos, length)
-        pos += length
+            sy_sha256_update(content, p + pos, len_a + len_b)
+        pos += len_a + len_b
     return 0
 
 
@@ -282,6 +298,16 @@ def sha256(data):
     finally:
         PyBuffer_Release(&view)
     return PyBytes_FromStringAndSize(<const char *>out, 32)
+
+
+cdef extern from "symphony/sha256.h":
+    int sy_sha256__shani
+
+
+def _force_portable_sha256(portable):
+    """Testing hook: run SHA-256 in portable C (True) or re-probe the CPU (False)."""
+    global sy_sha256__shani
+    sy_sha256__shani = 0 if portable else -1
 
 
 def uses_sha_extensions():
@@ -357,21 +383,33 @@ cdef class Chunker:
         if not self.done:
             raise ChunkerError(f"Chunker.{what} is only known after finish()")
 
-    cdef int _emit(self, const uint8_t *p, size_t length, uint64_t offset) noexcept nogil:
-        if _grow(&self.recs, &self.caprecs, self.nrecs + 1) < 0:
+    cdef int _emit(self, const uint8_t *p, size_t len_a, size_t len_b,
+                   uint64_t offset) noexcept nogil:
+        """Record chunk p[0:len_a] at stream offset ``offset`` and, when len_b, the chunk right
+        after it (hashed as a pair). -1 when out of memory."""
+        cdef ChunkRec *r
+        if _grow(&self.recs, &self.caprecs, self.nrecs + 2) < 0:
             return -1
-        cdef ChunkRec *r = &self.recs[self.nrecs]
-        r.offset = offset
-        r.length = length
-        sy_sha256(p, length, r.digest)
-        _manifest_add(&self.manifest, length, r.digest)
-        self.nrecs += 1
+        r = &self.recs[self.nrecs]
+        r[0].offset = offset
+        r[0].length = len_a
+        if len_b:
+            r[1].offset = offset + len_a
+            r[1].length = len_b
+            sy_sha256_pair(p, len_a, r[0].digest, p + len_a, len_b, r[1].digest)
+            _manifest_add(&self.manifest, len_a, r[0].digest)
+            _manifest_add(&self.manifest, len_b, r[1].digest)
+            self.nrecs += 2
+        else:
+            sy_sha256(p, len_a, r[0].digest)
+            _manifest_add(&self.manifest, len_a, r[0].digest)
+            self.nrecs += 1
         return 0
 
     cdef int _feed(self, const uint8_t *p, size_t n) noexcept nogil:
         """Chunk pending + p[0:n] as far as max_size-long windows allow; -1 on OOM."""
         cdef size_t mx = self.cdc.max_size
-        cdef size_t take, fill, start = 0, pos = 0, length
+        cdef size_t take, fill, start = 0, pos = 0, length, len_b
         cdef uint64_t h
         cdef uint64_t base = self.offset + self.blen   # stream offset of p[0]
         if self.want_content:
@@ -384,7 +422,7 @@ cdef class Chunker:
             fill = self.blen + take
             while start < self.blen and fill - start >= mx:
                 length = sy_cdc_cut(&self.cdc, self.buf + start, fill - start, &h)
-                if self._emit(self.buf + start, length, self.offset + start) < 0:
+                if self._emit(self.buf + start, length, 0, self.offset + start) < 0:
                     return -1
                 start += length
             if start < self.blen:
@@ -398,22 +436,29 @@ cdef class Chunker:
         # Chunks that start in the piece: judge them in place.
         while n - pos >= mx:
             length = sy_cdc_cut(&self.cdc, p + pos, n - pos, &h)
-            if self._emit(p + pos, length, base + pos) < 0:
+            len_b = 0
+            if n - pos - length >= mx:      # the next chunk is decidable too: hash a pair
+                len_b = sy_cdc_cut(&self.cdc, p + pos + length, n - pos - length, &h)
+            if self._emit(p + pos, length, len_b, base + pos) < 0:
                 return -1
-            pos += length
+            pos += length + len_b
         memcpy(self.buf, p + pos, n - pos)
         self.blen = n - pos
         self.offset = base + pos
         return 0
 
     cdef int _final(self) noexcept nogil:
-        cdef size_t start = 0, length
+        cdef size_t start = 0, length, len_b
         cdef uint64_t h
         while start < self.blen:
             length = sy_cdc_cut(&self.cdc, self.buf + start, self.blen - start, &h)
-            if self._emit(self.buf + start, length, self.offset + start) < 0:
+            len_b = 0
+            if start + length < self.blen:
+                len_b = sy_cdc_cut(&self.cdc, self.buf + start + length,
+                                   self.blen - start - length, &h)
+            if self._emit(self.buf + start, length, len_b, self.offset + start) < 0:
                 return -1
-            start += length
+            start += length + len_b
         self.offset += self.blen
         self.blen = 0
         return 0

@@ -129,3 +129,17 @@ def test_chunker_usable_from_successive_threads() -> None:
         thread.join()
     got += chunker.finish()
     assert tuple(got) == cy.hash_chunks(data).chunks
+
+
+@settings(max_examples=30)
+@given(data_strategy(40_000), st.sampled_from([(64, 256, 1024), (1024, 4096, 16384)]))
+def test_portable_sha256_path(data: bytes, sizes: tuple[int, int, int]) -> None:
+    """The portable C SHA-256 (CPUs without SHA extensions) gives the same digests."""
+    fast = cy.hash_chunks(data, *sizes, content_digest=True)
+    cy._force_portable_sha256(True)
+    try:
+        assert not cy.uses_sha_extensions()
+        assert cy.hash_chunks(data, *sizes, content_digest=True) == fast
+        assert cy.sha256(data) == py.sha256(data)
+    finally:
+        cy._force_portable_sha256(False)
