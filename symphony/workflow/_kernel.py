@@ -1,0 +1,50 @@
+"""The one place the workflow package reaches the toposort kernel.
+
+:func:`sort_levels` hands the graph as dense int arrays (node ``i`` is ``ids[i]``) to
+``toposort.Graph`` and returns the deterministic order and the levels, or raises
+:class:`~symphony.commons.errors.CycleError` carrying the kernel's cycle as a node path.
+
+The kernel comes from :mod:`symphony.kernels` (Cython, or the twins under
+``SYMPHONY_PURE_PYTHON=1``) once the lead lists ``toposort`` in ``KERNELS``; until then the
+reference twin :mod:`symphony.reference.toposort` is used directly.
+"""
+
+from __future__ import annotations
+
+from array import array
+from types import ModuleType
+
+from symphony import kernels
+
+__all__ = ["IMPLEMENTATION", "sort_levels", "toposort"]
+
+
+def _load() -> tuple[ModuleType, str]:
+    if "toposort" in kernels.KERNELS:
+        mod: ModuleType = getattr(kernels, "toposort")  # noqa: B009 - not yet in kernels' stub
+        return mod, kernels.IMPLEMENTATION
+    from symphony.reference import toposort as ref
+
+    return ref, "python"
+
+
+toposort, IMPLEMENTATION = _load()
+"""The toposort kernel module in use, and ``"cython"``/``"python"``."""
+
+
+def sort_levels(n: int, src: array[int], dst: array[int]) -> tuple[list[int], list[list[int]]]:
+    """Deterministic topological order and execution levels of a graph of ``n`` nodes.
+
+    Level 0 holds the nodes without predecessors; a node's level is the length of the
+    longest path ending at it. Within a level nodes are ascending by index, and the order is
+    the levels concatenated (the kernel's :meth:`Graph.order`). Parallel edges are allowed;
+    self-loops must be filtered out by the caller.
+
+    Raises:
+        CycleError: with ``cycle`` = ``[a, b, …, a]`` (node indices).
+        InvalidGraph: bad indices or a self-loop (a bug in the caller).
+    """
+    levels = toposort.Graph(n, src, dst).levels()
+    out = [lvl.tolist() for lvl in levels]
+    order = [i for lvl in out for i in lvl]
+    return order, out
