@@ -18,6 +18,7 @@ from _alloc_helpers import free_list, shm_name, shm_segments
 
 import symphony
 from symphony._core import alloc as cy
+from symphony.commons.errors import ArenaExhausted
 from symphony.reference import alloc as py
 
 ROOT = Path(symphony.__file__).resolve().parents[1]
@@ -225,3 +226,71 @@ def test_python_and_cython_processes_take_turns(arena_name: str, here: object, t
                 f.close()
         arena.close()  # type: ignore[attr-defined]
         arena.unlink()  # type: ignore[attr-defined]
+
+
+FOREVER = textwrap.dedent(
+    """
+    import sys
+    from symphony._core.alloc import Arena
+    from symphony.commons.errors import ArenaExhausted
+    arena = Arena.attach(sys.argv[1])
+    held = []
+    print("ready", flush=True)
+    i = 0
+    while True:
+        i += 1
+        if len(held) < 3 and i % 3:
+            try:
+                held.append(arena.alloc(64))
+            except ArenaExhausted:
+                pass
+        elif held:
+            arena.free(held.pop(0))
+        arena.free(arena.alloc(64)) if i % 7 == 0 else None
+    """
+)
+
+
+def test_sigkill_mid_operation_never_corrupts(arena_name: str) -> None:
+    """Kill allocating processes at random moments: the lists stay intact; each killed
+    process leaks at most the blocks it held plus one in flight."""
+    import random
+    import signal
+    import struct
+    import time
+
+    arena = cy.Arena.create(arena_name, 1 << 14, size_classes=[64])
+    rng = random.Random(7)
+    kills = 12
+    try:
+        for _ in range(kills):
+            victim = _spawn(FOREVER, arena_name)
+            assert victim.stdout is not None
+            assert victim.stdout.readline().strip() == "ready"
+            time.sleep(rng.uniform(0.002, 0.03))
+            victim.send_signal(signal.SIGKILL)
+            victim.communicate(timeout=30)
+            assert victim.returncode == -signal.SIGKILL
+        assert arena.stats()["allocs"] > 100 * kills  # the victims were busy when killed
+        raw = _read_segment(arena_name)
+        nblocks = struct.unpack_from("<I", raw, 28)[0]
+        blocks_offset = struct.unpack_from("<Q", raw, 48)[0]
+        gens = [struct.unpack_from("<I", raw, blocks_offset + 16 * i)[0] for i in range(nblocks)]
+        on_list = free_list(raw, 0)
+        assert len(on_list) == len(set(on_list))
+        assert all(gens[i] % 2 == 0 for i in on_list)  # every listed block is free
+        in_flight = [i for i in range(nblocks) if gens[i] % 2 == 0 and i not in set(on_list)]
+        held = [i for i in range(nblocks) if gens[i] % 2 == 1]
+        assert len(in_flight) <= kills
+        assert len(held) <= 3 * kills + len(in_flight)
+        # What is on the list is usable, and handed out once each.
+        got = [arena.alloc(64) for _ in on_list]
+        assert sorted(h & 0xFFFFFFFF for h in got) == sorted(on_list)
+        with pytest.raises(ArenaExhausted):
+            arena.alloc(64)
+        for h in got:
+            arena.free(h)
+        assert sorted(free_list(_read_segment(arena_name), 0)) == sorted(on_list)
+    finally:
+        arena.close()
+        arena.unlink()
