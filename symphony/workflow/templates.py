@@ -55,7 +55,7 @@ from pathlib import Path
 
 from symphony.commons.errors import NotFoundError, ValidationError
 from symphony.workflow.model import Version, Workflow
-from symphony.workflow.serialize import WorkflowFormatError, from_dict, migrate
+from symphony.workflow.serialize import FORMAT, WorkflowFormatError, from_dict, migrate
 
 __all__ = [
     "PARAM_TYPES",
@@ -444,6 +444,10 @@ def load_template(path: str | Path) -> Template:
         TemplateError: unreadable, unparsable, or an invalid definition (names the file).
     """
     p = Path(path)
+    return parse_template(_read(p), str(p))
+
+
+def _read(p: Path) -> dict[str, object]:
     try:
         raw = p.read_bytes()
     except OSError as exc:
@@ -453,7 +457,9 @@ def load_template(path: str | Path) -> Template:
     except (ValueError, UnicodeDecodeError) as exc:
         raise TemplateError(f"{p}: not valid {p.suffix.lstrip('.').upper() or 'JSON'}: "
                             f"{exc}") from None
-    return parse_template(data, str(p))
+    if not isinstance(data, dict):
+        raise TemplateError(f"{p}: expected an object with 'template' and 'workflow'")
+    return data
 
 
 # --------------------------------------------------------------------------- library
@@ -510,6 +516,9 @@ class TemplateLibrary:
                  strict: bool = True) -> list[TemplateError]:
         """Load every ``*.json`` and ``*.toml`` template under ``root``.
 
+        Plain workflow documents (``"schema": "symphony.workflow"``, no ``template``
+        section) found there are skipped: a directory may hold both.
+
         Returns the errors of files that failed (empty when all loaded). With ``strict``
         (default) they are raised together instead, as one :class:`TemplateError` listing
         every bad file; the good ones are added either way.
@@ -523,7 +532,10 @@ class TemplateLibrary:
             if path.suffix not in (".json", ".toml") or not path.is_file():
                 continue
             try:
-                self.add(load_template(path))
+                data = _read(path)
+                if "template" not in data and data.get("schema") == FORMAT:
+                    continue
+                self.add(parse_template(data, str(path)))
             except TemplateError as exc:
                 errors.append(exc)
         if errors and strict:
