@@ -526,3 +526,20 @@ def test_collecting_a_cycle_releases_the_buffer(alloc_mod: ModuleType) -> None:
     gc.collect()
     buf.append(0)  # raises BufferError if an export leaked
     assert len(buf) == 8193
+
+
+def test_embedded_in_part_of_a_mapping(alloc_mod: ModuleType) -> None:
+    """The ring embeds an arena in a slice of its own mapping: closing the arena returns
+    every export, so the owner can close the mapping afterwards."""
+    with mmap.mmap(-1, 1 << 15) as m:
+        region = memoryview(m)[4096:]
+        arena = alloc_mod.Arena.from_buffer(region, create=True)
+        h = arena.alloc(10)
+        arena.view(h)[:] = b"0123456789"
+        assert m[4096 + arena.offset(h) : 4096 + arena.offset(h) + 10] == b"0123456789"
+        again = alloc_mod.Arena.from_buffer(region, create=False)
+        assert bytes(again.view(h)) == b"0123456789"
+        again.close()
+        arena.close()
+        region.release()
+    assert m.closed
