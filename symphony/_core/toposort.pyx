@@ -818,8 +818,18 @@ def _floor_build_sort(n, src, dst):
     return emitted
 
 
+cdef extern from "<time.h>" nogil:
+    ctypedef long time_t
+    struct timespec:
+        time_t tv_sec
+        long tv_nsec
+    int clock_gettime(int clk, timespec *tp)
+    int CLOCK_MONOTONIC
+
+
 def _floor_tracker(Graph graph, bint batch=False):
-    """Bench only: the C floor of the ready/done protocol over ``graph`` (whole run)."""
+    """Bench only: the C floor of the ready/done protocol over ``graph``: seconds spent in
+    the ready/done loop (set-up excluded, as the Python figures exclude construction)."""
     cdef sy_tracker t
     cdef sy_node n = graph._n
     cdef sy_node *rem = <sy_node *>_xmalloc(<size_t>n * sizeof(sy_node))
@@ -828,8 +838,10 @@ def _floor_tracker(Graph graph, bint batch=False):
     cdef const sy_node *nodes
     cdef sy_node k, i
     cdef int why
+    cdef timespec t0, t1
     with nogil:
         sy_tracker_init(&t, n, graph._off, graph._tgt, graph._indeg, rem, state, queue)
+        clock_gettime(CLOCK_MONOTONIC, &t0)
         while sy_tracker_is_active(&t):
             k = sy_tracker_ready(&t, &nodes)
             if batch:
@@ -838,7 +850,58 @@ def _floor_tracker(Graph graph, bint batch=False):
                 for i in range(k):
                     if sy_tracker_check(&t, nodes[i]) == SY_TRACK_OK:
                         sy_tracker_done1(&t, nodes[i])
+        clock_gettime(CLOCK_MONOTONIC, &t1)
     free(rem)
     free(queue)
     free(state)
-    return t.ndone
+    if t.ndone != n:
+        raise CycleError("the graph has a cycle", [])
+    return (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9
+
+
+def _floor_lex(Graph graph):
+    """Bench only: the C floor of the smallest-index-first order (heap Kahn, no output)."""
+    cdef sy_node n = graph._n, emitted
+    cdef sy_node *rem = <sy_node *>_xmalloc(<size_t>n * sizeof(sy_node))
+    cdef sy_node *heap = <sy_node *>_xmalloc(<size_t>n * sizeof(sy_node))
+    cdef sy_node *out = <sy_node *>_xmalloc(<size_t>n * sizeof(sy_node))
+    with nogil:
+        memcpy(rem, graph._indeg, <size_t>n * sizeof(sy_node))
+        emitted = sy_topo_kahn_lex(n, graph._off, graph._tgt, rem, heap, out)
+    free(rem)
+    free(heap)
+    free(out)
+    return emitted
+
+
+def _floor_reach(Graph graph, sy_node node, bint reverse=False):
+    """Bench only: the C floor of descendants / ancestors of one node: a plain walk over the
+    cached CSR with a fresh visited array, no sorting, no Python output."""
+    cdef sy_node n = graph._n, r = 0, head = 0, u, v
+    cdef sy_edge e
+    cdef const sy_edge *off = graph._off
+    cdef const sy_node *tgt = graph._tgt
+    if not 0 <= node < n:
+        raise GraphError(f"node {node} is out of range [0, {n})")
+    if reverse:
+        graph._ensure_reverse()
+        off = graph._roff
+        tgt = graph._rsrc
+    cdef uint8_t *seen = <uint8_t *>calloc(<size_t>n + 1, 1)
+    cdef sy_node *stack = <sy_node *>_xmalloc(<size_t>n * sizeof(sy_node))
+    with nogil:
+        stack[r] = node
+        r += 1
+        seen[node] = 1
+        while head < r:
+            u = stack[head]
+            head += 1
+            for e in range(off[u], off[u + 1]):
+                v = tgt[e]
+                if not seen[v]:
+                    seen[v] = 1
+                    stack[r] = v
+                    r += 1
+    free(seen)
+    free(stack)
+    return r - 1

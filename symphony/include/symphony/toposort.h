@@ -403,7 +403,7 @@ static inline sy_node sy_topo_find_cycle(sy_node n, const sy_edge *off, const sy
  *   mark:  n entries; a node is marked when mark[v] == stamp (stamp != any stale value).
  *   out:   n entries; receives the reached nodes in ascending order.
  * Returns how many. Cost: O(reached nodes + their edges), plus the sort of the result
- * (O(r log r), or a scan of mark when r > n / 8). */
+ * (O(r log r), or a scan of mark when r > n / 16). */
 static inline sy_node sy_topo_reach(sy_node n, const sy_edge *off, const sy_node *tgt,
                                     const sy_node *seeds, sy_edge nseeds, int include_self,
                                     uint32_t *mark, uint32_t stamp, sy_node *out)
@@ -431,10 +431,12 @@ static inline sy_node sy_topo_reach(sy_node n, const sy_edge *off, const sy_node
             if (mark[v] != stamp) { mark[v] = stamp; out[r++] = v; }
         }
     }
-    if (r > n / 8) {
+    if (r > n / 16) {
         sy_node k = 0;
-        for (v = 0; v < n; v++)
-            if (mark[v] == stamp) out[k++] = v;
+        for (v = 0; v < n; v++) { /* branch-free: the test is unpredictable */
+            out[k] = v;
+            k += (mark[v] == stamp);
+        }
     } else {
         sy_topo_sort_nodes(out, r);
     }
