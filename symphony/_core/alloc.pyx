@@ -78,8 +78,14 @@ def _check_classes(size_classes):
     return classes
 
 
-cdef int _plan_check(uint64_t size, object classes) except -1:
+def _plan_check(size, classes):
     """Raise the twin's ArenaFormatError if no arena of ``size`` bytes fits ``classes``."""
+    if size >= 1 << 64:
+        raise ArenaFormatError(f"an arena of {size} bytes would hold more than 2**32-2 blocks")
+    _plan_check_c(size, classes)
+
+
+cdef int _plan_check_c(uint64_t size, object classes) except -1:
     cdef uint32_t arr[32]
     cdef uint32_t sizes[32]
     cdef uint64_t counts[32]

@@ -543,3 +543,11 @@ def test_embedded_in_part_of_a_mapping(alloc_mod: ModuleType) -> None:
         arena.close()
         region.release()
     assert m.closed
+
+
+@pytest.mark.parametrize("size", [1 << 40, 1 << 64, 1 << 70])
+def test_absurd_sizes_are_refused_before_making_a_segment(
+    alloc_mod: ModuleType, size: int, no_leaks: None
+) -> None:
+    with pytest.raises(ArenaFormatError, match="blocks"):
+        alloc_mod.Arena.create(shm_name(), size, size_classes=[64])
