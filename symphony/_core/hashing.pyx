@@ -239,7 +239,7 @@ cdef int _hash_all(const sy_cdc *cdc, const uint8_t *p, size_t n, _HashJob *job,
 
 def hash_chunks(data, min_size=DEFAULT_MIN_SIZE, avg_size=DEFAULT_AVG_SIZE,
                 max_size=DEFAULT_MAX_SIZE, level=DEFAULT_LEVEL, seed=0, content_digest=False,
-                threads=2):
+                threads=1):
     """hash_chunks(data, ...) -> Manifest. See :func:`symphony.reference.hashing.hash_chunks`."""
     cdef sy_cdc cdc
     cdef Py_buffer view

@@ -194,7 +194,7 @@ def hash_chunks(
     level: int = DEFAULT_LEVEL,
     seed: int = 0,
     content_digest: bool = False,
-    threads: int = 2,
+    threads: int = 1,
 ) -> Manifest:
     """Chunk ``data`` and SHA-256 every chunk; the :class:`~symphony._cdc.Manifest`.
 
@@ -203,10 +203,11 @@ def hash_chunks(
         min_size, avg_size, max_size, level, seed: chunking parameters (see the module).
         content_digest: also compute ``content_sha256``, the SHA-256 of all of ``data``
             (a second hash over every byte; ``None`` when false).
-        threads: 1 or 2, a performance hint that never changes the result. With 2, the
-            Cython twin scans for cut points (and computes ``content_sha256``) on a helper
-            thread while the calling thread hashes the chunks, for inputs of 1 MiB and more
-            (the GIL is released). This twin always works on one thread.
+        threads: 1 (the default) or 2, a performance hint that never changes the result.
+            With 2, the Cython twin scans for cut points (and computes ``content_sha256``) on
+            a helper thread while the calling thread hashes the chunks, for inputs of 1 MiB
+            and more (the GIL is released): worth it only when a second core is idle. This
+            twin always works on one thread.
 
     Raises:
         ChunkerError: a bad parameter, ``threads`` included (named in the message).
