@@ -453,6 +453,7 @@ def _public(obj: type) -> dict[str, object]:
     return {n: getattr(obj, n) for n in dir(obj) if not n.startswith("_")}
 
 
+@pytest.mark.cython
 def test_same_api_in_both_twins_and_the_stub() -> None:
     cy = importlib.import_module("symphony._core.alloc")
     py = importlib.import_module("symphony.reference.alloc")
@@ -473,6 +474,7 @@ def test_same_api_in_both_twins_and_the_stub() -> None:
             assert re.search(rf"@property\n    def {name}\(", stub), name
 
 
+@pytest.mark.cython
 def test_compiled_module_is_in_use() -> None:
     from symphony._core import alloc
 

@@ -141,6 +141,7 @@ print(ok)
 """
 
 
+@pytest.mark.cython
 def test_c_and_cython_processes_at_once(peer_binary: Path, name: str) -> None:
     from symphony._core import alloc
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -16,6 +17,8 @@ from hypothesis.stateful import (
 
 from symphony._core import alloc as cy
 from symphony.reference import alloc as py
+
+pytestmark = pytest.mark.cython  # compares the compiled twin with the reference
 
 CLASS_SETS = st.one_of(
     st.none(),

@@ -22,6 +22,7 @@ from symphony.commons.errors import ArenaExhausted
 from symphony.reference import alloc as py
 
 ROOT = Path(symphony.__file__).resolve().parents[1]
+pytestmark = pytest.mark.cython  # every test here runs compiled processes
 
 # A worker hammers the arena: holds up to `hold` blocks, stamps every byte of each with its
 # own (worker, sequence) tag, and checks the stamp is intact before freeing. If any block

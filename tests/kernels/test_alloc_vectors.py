@@ -99,7 +99,10 @@ def test_golden_vectors_say_what_the_format_doc_says() -> None:
     assert stats["classes"][1]["failures"] == 2 and stats["failures"] == 2
 
 
-@pytest.mark.parametrize("module", ["symphony._core.alloc", "symphony.reference.alloc"])
+@pytest.mark.parametrize(
+    "module",
+    [pytest.param("symphony._core.alloc", marks=pytest.mark.cython), "symphony.reference.alloc"],
+)
 def test_generator_is_deterministic(module: str) -> None:
     import importlib
 
