@@ -44,6 +44,8 @@ cdef extern from "symphony/sha256.h" nogil:
     void sy_sha256_update(sy_sha256_ctx *ctx, const uint8_t *p, size_t n)
     void sy_sha256_final(sy_sha256_ctx *ctx, uint8_t *out)
     void sy_sha256(const uint8_t *p, size_t n, uint8_t *out)
+    void sy_sha256_update2(sy_sha256_ctx *ca, const uint8_t *a, size_t na,
+                           sy_sha256_ctx *cb, const uint8_t *b, size_t nb)
     void sy_sha256_pair(const uint8_t *a, size_t na, uint8_t *outa,
                         const uint8_t *b, size_t nb, uint8_t *outb)
     int sy_sha256_uses_shani()

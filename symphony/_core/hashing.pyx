@@ -5,8 +5,10 @@ Performance notes: the scan and SHA-256 are header-only C (``symphony/fastcdc.h`
 otherwise), so no OpenSSL is linked. Chunks are hashed two at a time with the two SHA streams
 interleaved (``sy_sha256_pair``): the round instruction's latency is about twice its issue
 interval, so the pair runs ~1.6x faster than one stream. ``hash_chunks(threads=2)`` on 1 MiB
-and more scans cut points (and hashes the whole content, if asked) on a helper thread while
-the calling thread hashes chunk pairs (``_cdc_pipeline.h``; bounded ring, no GIL). The GIL is
+and more scans cut points on a helper thread while
+the calling thread hashes chunk pairs (``_cdc_pipeline.h``; bounded ring, no GIL). With
+``content_digest`` every chunk's stream is paired with the whole-content stream instead
+(``sy_sha256_update2``). The GIL is
 released for inputs of 64 KiB and more; chunk records are collected in a C array under
 ``nogil`` and turned into Python objects afterwards. The streaming :class:`Chunker` chunks
 large pieces in place and copies at most ``max_size`` bytes of each piece into its
@@ -185,6 +187,31 @@ ctypedef struct _HashJob:
     size_t cap
     size_t count
     sy_sha256_ctx *manifest
+    sy_sha256_ctx *content      # NULL: no whole-content digest
+
+
+cdef inline void _digest_with_content(sy_sha256_ctx *content, const uint8_t *p, size_t n,
+                                      uint8_t *out) noexcept nogil:
+    """SHA-256 of p[0:n] into out while feeding the same bytes to content: the two streams
+    run interleaved (sy_sha256_update2)."""
+    cdef sy_sha256_ctx c
+    sy_sha256_init(&c)
+    sy_sha256_update2(content, p, n, &c, p, n)
+    sy_sha256_final(&c, out)
+
+
+cdef inline void _digest_two(sy_sha256_ctx *content, const uint8_t *a, size_t na, uint8_t *outa,
+                             size_t nb, uint8_t *outb) noexcept nogil:
+    """Digests of a[0:na] and, when nb, of the nb bytes after it; content (may be NULL) gets
+    them all, in order."""
+    if content != NULL:
+        _digest_with_content(content, a, na, outa)
+        if nb:
+            _digest_with_content(content, a + na, nb, outb)
+    elif nb:
+        sy_sha256_pair(a, na, outa, a + na, nb, outb)
+    else:
+        sy_sha256(a, na, outa)
 
 
 cdef int _on_chunks(void *arg, const uint8_t *base, size_t off_a, size_t len_a,
@@ -199,40 +226,35 @@ cdef int _on_chunks(void *arg, const uint8_t *base, size_t off_a, size_t len_a,
     r = &job.recs[job.count]
     r[0].offset = off_a
     r[0].length = len_a
+    _digest_two(job.content, base + off_a, len_a, r[0].digest, len_b, r[1].digest)
+    _manifest_add(job.manifest, len_a, r[0].digest)
+    job.count += 1
     if len_b:
         r[1].offset = off_b
         r[1].length = len_b
-        sy_sha256_pair(base + off_a, len_a, r[0].digest, base + off_b, len_b, r[1].digest)
-        _manifest_add(job.manifest, len_a, r[0].digest)
         _manifest_add(job.manifest, len_b, r[1].digest)
-        job.count += 2
-    else:
-        sy_sha256(base + off_a, len_a, r[0].digest)
-        _manifest_add(job.manifest, len_a, r[0].digest)
         job.count += 1
     return 0
 
 
 cdef int _hash_all(const sy_cdc *cdc, const uint8_t *p, size_t n, _HashJob *job,
-                   sy_sha256_ctx *content, bint two_threads) noexcept nogil:
-    """Chunk p[0:n] into job (content, if not NULL, gets every byte); -1 when out of memory."""
+                   bint two_threads) noexcept nogil:
+    """Chunk p[0:n] into job; -1 when out of memory."""
     cdef size_t pos = 0, len_a, len_b
     cdef uint64_t h
     cdef int rc
     if two_threads and n >= _PIPELINE_THRESHOLD:
-        rc = sy_cdc_pipeline(cdc, p, n, content, _on_chunks, job)
+        rc = sy_cdc_pipeline(cdc, p, n, NULL, _on_chunks, job)
         if rc != -2:            # -2: no helper thread; fall through to one thread
             return rc
     while pos < n:
-        # Two chunks at a time, so that their SHA-256 streams run interleaved.
+        # Two chunks at a time, so that their SHA-256 streams can run interleaved.
         len_a = sy_cdc_cut(cdc, p + pos, n - pos, &h)
         len_b = 0
         if pos + len_a < n:
             len_b = sy_cdc_cut(cdc, p + pos + len_a, n - pos - len_a, &h)
         if _on_chunks(job, p, pos, len_a, len_b) < 0:
             return -1
-        if content != NULL:
-            sy_sha256_update(content, p + pos, len_a + len_b)
         pos += len_a + len_b
     return 0
 
@@ -258,6 +280,7 @@ def hash_chunks(data, min_size=DEFAULT_MIN_SIZE, avg_size=DEFAULT_AVG_SIZE,
     job.cap = 0
     job.count = 0
     job.manifest = &manifest
+    job.content = &content if whole else NULL
     acquire_bytes(data, &view, "hash_chunks data")
     try:
         n = <size_t>view.len
@@ -269,9 +292,9 @@ def hash_chunks(data, min_size=DEFAULT_MIN_SIZE, avg_size=DEFAULT_AVG_SIZE,
         sy_sha256_init(&content)
         if n >= _NOGIL_THRESHOLD:
             with nogil:
-                rc = _hash_all(&cdc, p, n, &job, &content if whole else NULL, two)
+                rc = _hash_all(&cdc, p, n, &job, two)
         else:
-            rc = _hash_all(&cdc, p, n, &job, &content if whole else NULL, two)
+            rc = _hash_all(&cdc, p, n, &job, two)
         if rc < 0:
             raise MemoryError()
         sy_sha256_final(&manifest, mid)
@@ -396,16 +419,14 @@ cdef class Chunker:
         r = &self.recs[self.nrecs]
         r[0].offset = offset
         r[0].length = len_a
+        _digest_two(&self.content if self.want_content else NULL, p, len_a, r[0].digest,
+                    len_b, r[1].digest)
+        _manifest_add(&self.manifest, len_a, r[0].digest)
+        self.nrecs += 1
         if len_b:
             r[1].offset = offset + len_a
             r[1].length = len_b
-            sy_sha256_pair(p, len_a, r[0].digest, p + len_a, len_b, r[1].digest)
-            _manifest_add(&self.manifest, len_a, r[0].digest)
             _manifest_add(&self.manifest, len_b, r[1].digest)
-            self.nrecs += 2
-        else:
-            sy_sha256(p, len_a, r[0].digest)
-            _manifest_add(&self.manifest, len_a, r[0].digest)
             self.nrecs += 1
         return 0
 
@@ -415,8 +436,6 @@ cdef class Chunker:
         cdef size_t take, fill, start = 0, pos = 0, length, len_b
         cdef uint64_t h
         cdef uint64_t base = self.offset + self.blen   # stream offset of p[0]
-        if self.want_content:
-            sy_sha256_update(&self.content, p, n)
         if self.blen:
             # Chunks that start in the pending bytes: judge them in buf, topped up with at most
             # max_size bytes of the piece (buf holds 2 * max_size).

@@ -204,10 +204,10 @@ def hash_chunks(
         content_digest: also compute ``content_sha256``, the SHA-256 of all of ``data``
             (a second hash over every byte; ``None`` when false).
         threads: 1 (the default) or 2, a performance hint that never changes the result.
-            With 2, the Cython twin scans for cut points (and computes ``content_sha256``) on
-            a helper thread while the calling thread hashes the chunks, for inputs of 1 MiB
-            and more (the GIL is released): worth it only when a second core is idle. This
-            twin always works on one thread.
+            With 2, the Cython twin scans for cut points on a helper thread while the
+            calling thread hashes the chunks, for inputs of 1 MiB and more (the GIL is
+            released): worth it only when a second core is idle. This twin always works on
+            one thread.
 
     Raises:
         ChunkerError: a bad parameter, ``threads`` included (named in the message).

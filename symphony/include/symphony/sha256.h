@@ -316,4 +316,39 @@ static inline void sy_sha256_pair(const uint8_t *a, size_t na, uint8_t outa[32],
     sy_sha256_final(&cb, outb);
 }
 
+/* Feed a[0:na] to ctx_a and b[0:nb] to ctx_b together: after topping up each context's
+ * partial block, their common whole blocks run two-at-a-time.  Same results as two
+ * sy_sha256_update calls (used to hash a chunk and the whole content in one go). */
+static inline void sy_sha256_update2(sy_sha256_ctx *ca, const uint8_t *a, size_t na,
+                                     sy_sha256_ctx *cb, const uint8_t *b, size_t nb)
+{
+    size_t take;
+    if (ca->buflen) {
+        take = 64 - ca->buflen < na ? 64 - ca->buflen : na;
+        sy_sha256_update(ca, a, take);
+        a += take;
+        na -= take;
+    }
+    if (cb->buflen) {
+        take = 64 - cb->buflen < nb ? 64 - cb->buflen : nb;
+        sy_sha256_update(cb, b, take);
+        b += take;
+        nb -= take;
+    }
+    if (ca->buflen == 0 && cb->buflen == 0) {
+        size_t common = (na < nb ? na : nb) / 64;
+        if (common) {
+            sy_sha256_blocks_x2(ca->state, a, cb->state, b, common);
+            ca->nbytes += common * 64;
+            cb->nbytes += common * 64;
+            a += common * 64;
+            na -= common * 64;
+            b += common * 64;
+            nb -= common * 64;
+        }
+    }
+    sy_sha256_update(ca, a, na);
+    sy_sha256_update(cb, b, nb);
+}
+
 #endif /* SYMPHONY_SHA256_H */
