@@ -4,15 +4,13 @@ Performance notes: the scan and SHA-256 are header-only C (``symphony/fastcdc.h`
 ``symphony/sha256.h``); SHA-256 uses the x86 SHA extensions when CPUID reports them (portable C
 otherwise), so no OpenSSL is linked. Chunks are hashed two at a time with the two SHA streams
 interleaved (``sy_sha256_pair``): the round instruction's latency is about twice its issue
-interval, so the pair runs ~1.6x faster than one stream. ``hash_chunks(threads=2)`` on 1 MiB
-and more scans cut points on a helper thread while
-the calling thread hashes chunk pairs (``_cdc_pipeline.h``; bounded ring, no GIL). With
-``content_digest`` every chunk's stream is paired with the whole-content stream instead
-(``sy_sha256_update2``). The GIL is
-released for inputs of 64 KiB and more; chunk records are collected in a C array under
-``nogil`` and turned into Python objects afterwards. The streaming :class:`Chunker` chunks
-large pieces in place and copies at most ``max_size`` bytes of each piece into its
-``2 * max_size`` scratch buffer.
+interval, so a pair runs ~1.6x faster than one stream. With ``content_digest`` each chunk's
+stream is paired with the whole-content stream instead (``sy_sha256_update2``).
+``hash_chunks(threads=2)`` on 1 MiB and more scans cut points on a helper thread while the
+calling thread hashes (``_cdc_pipeline.h``: a bounded ring, no GIL). The GIL is released for
+inputs of 64 KiB and more; chunk records are collected in a C array under ``nogil`` and turned
+into Python objects afterwards. The streaming :class:`Chunker` chunks large pieces in place
+and copies at most ``max_size`` bytes of each piece into its ``2 * max_size`` scratch buffer.
 """
 
 from cpython.buffer cimport PyBuffer_Release
