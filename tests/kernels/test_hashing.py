@@ -347,6 +347,7 @@ def _shape(fn: Any) -> list[tuple[str, Any, Any]]:
     return [(p.name, p.default, p.kind) for p in inspect.signature(fn).parameters.values()]
 
 
+@pytest.mark.cython
 def test_same_public_surface() -> None:
     from symphony._core import hashing as cy
     from symphony.reference import hashing as py
@@ -370,6 +371,7 @@ def test_same_public_surface() -> None:
     assert public == {n for n in dir(cy.Chunker) if not n.startswith("_")}
 
 
+@pytest.mark.cython
 def test_cython_module_is_compiled() -> None:
     from symphony._core import hashing as cy
 

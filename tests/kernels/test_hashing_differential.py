@@ -5,11 +5,14 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symphony._core import hashing as cy
 from symphony.reference import hashing as py
+
+pytestmark = pytest.mark.cython  # needs the compiled kernel (deselected by --no-cython)
 
 
 @st.composite
