@@ -46,6 +46,7 @@ from symphony.commons.errors import (
     PortInvalidRequest,
     PortNotFound,
     PortUnavailable,
+    ValidationError,
 )
 from symphony.commons.health import HealthStatus
 from symphony.ports._record import check_plain
@@ -162,12 +163,12 @@ class FaultPlan:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.probability <= 1.0:
-            raise PortInvalidRequest(
+            raise ValidationError(
                 f"FaultPlan.probability must be in [0, 1], not {self.probability!r}"
             )
         delays = [self.latency, *self.method_latency.values()]
         if any(not (math.isfinite(d) and d >= 0) for d in delays):
-            raise PortInvalidRequest(f"FaultPlan latencies must be finite and >= 0: {delays}")
+            raise ValidationError(f"FaultPlan latencies must be finite and >= 0: {delays}")
 
 
 class MockPort:
@@ -280,7 +281,7 @@ class _Hub(Generic[_K, _E]):
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
-            raise PortInvalidRequest(f"event buffer must hold at least 1 event, not {capacity}")
+            raise ValidationError(f"event_buffer must hold at least 1 event, not {capacity}")
         self._capacity = capacity
         self._subs: dict[_K, list[_Subscription[_E]]] = {}
 

@@ -203,14 +203,18 @@ def _apply(text: str, edits: Sequence[TextEdit]) -> str:
 
 # --------------------------------------------------------------------------- text editing
 async def check_text_editing_port(
-    make_port: MakePort[TextEditingPort], *, timeout: float = 5.0, random_ops: int = 300
+    make_port: MakePort[TextEditingPort],
+    *,
+    timeout: float = 5.0,
+    random_ops: int = 300,
+    seed: int = 20261124,
 ) -> None:
     """Assert the :class:`~symphony.ports.TextEditingPort` contract.
 
     Covers revisions, code-point positions, atomic multi-edits, no-op calls, undo/redo,
     files (open, reopen, save, save-as, missing files), events (kinds, order, mirrorable
     edits, ``CLOSED`` ends the stream, several subscribers), every error class, and
-    ``random_ops`` seeded random operations compared with a snapshot model.
+    ``random_ops`` random operations (from ``seed``) compared with a snapshot model.
     """
     await _te_basic(make_port)
     await _te_noops(make_port)
@@ -218,7 +222,7 @@ async def check_text_editing_port(
     await _te_errors(make_port, timeout)
     await _te_files(make_port)
     await _te_events(make_port, timeout)
-    await _te_random(make_port, timeout, random_ops, seed=20261124)
+    await _te_random(make_port, timeout, random_ops, seed)
 
 
 async def _te_basic(make_port: MakePort[TextEditingPort]) -> None:
@@ -239,8 +243,10 @@ async def _te_basic(make_port: MakePort[TextEditingPort]) -> None:
         # Offsets are code points: one astral character is one position.
         await port.insert(b, 1, "\U0001f600é")
         _equal(await port.get_content(b), "W\U0001f600éorld!", "content after astral insert")
-        await port.delete(b, TextRange(1, 3))
-        _equal(await port.get_content(b), "World!", "content after deleting 2 code points")
+        await port.insert(b, 3, "|")
+        _equal(await port.get_content(b), "W\U0001f600é|orld!", "insert after astral text")
+        await port.delete(b, TextRange(1, 4))
+        _equal(await port.get_content(b), "World!", "content after deleting 3 code points")
         # Two inserts at one position apply in the order given.
         await port.edit(b, [TextEdit.insert(0, "a"), TextEdit.insert(0, "b")])
         _equal(await port.get_content(b), "abWorld!", "two inserts at one position")
