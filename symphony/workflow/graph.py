@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Literal
@@ -68,7 +68,7 @@ class GraphIndex:
     index: dict[str, int]
     src: array[int]
     dst: array[int]
-    edge_pos: array[int]
+    edge_pos: Sequence[int]
     dangling: list[int]
     self_loops: list[int]
     duplicate_nodes: list[int]
@@ -115,11 +115,12 @@ class GraphIndex:
                     keep_s.append(s)
                     keep_d.append(d)
                     pos_l.append(pos)
-            src, dst, epos = array("q", keep_s), array("q", keep_d), array("q", pos_l)
+            src, dst = array("q", keep_s), array("q", keep_d)
+            epos: Sequence[int] = array("q", pos_l)
         else:
             src = array("q", s_ix)  # type: ignore[arg-type]
             dst = array("q", d_ix)  # type: ignore[arg-type]
-            epos = array("q", range(len(edges)))
+            epos = range(len(edges))  # every edge kept: positions are the identity
         return cls(ids, index, src, dst, epos, dangling, loops, dup, s_ix, d_ix)
 
     # ---- adjacency

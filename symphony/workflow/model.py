@@ -243,6 +243,11 @@ class NodeBase:
     label: str = ""
     description: str = ""
     policy: NodePolicy = DEFAULT_POLICY
+    _derived: list[object] = field(
+        default_factory=list, init=False, repr=False, compare=False, hash=False
+    )
+    """Validation's per-node cache (port tables, node-local problems). The node is
+    immutable, so what is derived from it alone stays true; empty until first validated."""
 
     def input(self, name: str) -> Port | None:
         """The input port called ``name``, or ``None``."""

@@ -147,30 +147,25 @@ def validate(wf: Workflow) -> ValidationReport:
     n_idx = gi.n
     outs: list[dict[str, PortType]] = [_EMPTY] * n_idx
     ins: list[dict[str, Port]] = [_EMPTY_P] * n_idx
-    required: list[tuple[int, Port]] = []
+    required: list[tuple[int, tuple[Port, ...]]] = []
     dup_nodes = set(gi.duplicate_nodes)
-    for pos, n in enumerate(nodes):
-        if dup_nodes and pos in dup_nodes:
-            _check_node(n, add)
-            continue
-        i = index[n.id]
-        if n.outputs:
-            outs[i] = {p.name: p.type for p in n.outputs}
-        if n.inputs:
-            ins[i] = d = {p.name: p for p in n.inputs}
-            for p in n.inputs:
-                if p.required and p.default is None:
-                    required.append((i, p))
-            if len(d) != len(n.inputs):
-                _dup_ports(n, "input", add)
-        if n.outputs and len(outs[i]) != len(n.outputs):
-            _dup_ports(n, "output", add)
-        _check_node(n, add)
+    derive = _derive
+    pos = -1
     for n in nodes:
-        nid = n.id
-        if not isinstance(nid, str) or not nid or nid.split() != [nid]:
-            add(Problem("invalid-id", f"invalid node id {nid!r} (need a non-empty string "
-                        "without whitespace)", node=str(nid)))
+        pos += 1
+        o, inn, req, probs = cast(_Derived, n._derived[0]) if n._derived else derive(n)
+        if probs:
+            report.problems.extend(probs)
+        if dup_nodes:
+            if pos in dup_nodes:
+                continue
+            i = index[n.id]
+        else:
+            i = pos  # without duplicates the dense index is the node position
+        outs[i] = o
+        ins[i] = inn
+        if req:
+            required.append((i, req))
 
     # ---- edges: endpoints
     edges = wf.edges
@@ -191,12 +186,13 @@ def validate(wf: Workflow) -> ValidationReport:
     fed = _check_edges(edges, gi, outs, ins, add)
 
     # ---- required inputs
-    for i, p in required:
-        if (i, p.name) not in fed:
-            nid = gi.ids[i]
-            add(Problem("missing-input", f"required input {nid}.{p.name} ({p.type}) "
-                        "is not fed by any data edge and has no default", node=nid,
-                        port=p.name))
+    for i, req_ports in required:
+        for p in req_ports:
+            if (i, p.name) not in fed:
+                nid = gi.ids[i]
+                add(Problem("missing-input", f"required input {nid}.{p.name} ({p.type}) "
+                            "is not fed by any data edge and has no default", node=nid,
+                            port=p.name))
 
     # ---- orphans
     if n_idx > 1:
@@ -231,6 +227,31 @@ _EMPTY: dict[str, PortType] = {}
 _EMPTY_P: dict[str, Port] = {}
 
 
+_Derived = tuple[dict[str, PortType], dict[str, Port], tuple[Port, ...], tuple[Problem, ...]]
+
+
+def _derive(n: Node) -> _Derived:
+    """What validation needs from a node alone, cached on it: ``[output types by name,
+    input ports by name, required inputs without default, node-local problems]``."""
+    probs: list[Problem] = []
+    emit = probs.append
+    nid = n.id
+    if not isinstance(nid, str) or not nid or nid.split() != [nid]:
+        emit(Problem("invalid-id", f"invalid node id {nid!r} (need a non-empty string "
+                     "without whitespace)", node=str(nid)))
+    o = {p.name: p.type for p in n.outputs} if n.outputs else _EMPTY
+    inn = {p.name: p for p in n.inputs} if n.inputs else _EMPTY_P
+    req = tuple(p for p in n.inputs if p.required and p.default is None)
+    if len(inn) != len(n.inputs):
+        _dup_ports(n, "input", emit)
+    if len(o) != len(n.outputs):
+        _dup_ports(n, "output", emit)
+    _check_node(n, emit)
+    der: _Derived = (o, inn, req, tuple(probs))
+    n._derived[:] = [der]
+    return der
+
+
 def _dup_ports(n: Node, what: str, emit: _Emit) -> None:
     names = [p.name for p in (n.inputs if what == "input" else n.outputs)]
     dups = sorted({x for x in names if names.count(x) > 1})
@@ -261,6 +282,8 @@ def _check_edges(
     bad = set(gi.dangling) | set(gi.self_loops) if broken else set()
 
     def pick(cls: type) -> Iterator[tuple[int, Edge, int, int]]:
+        if not classes.count(cls):
+            return iter(())
         sel = list(map(is_, classes, repeat(cls)))
         it = zip(compress(positions, sel), compress(edges, sel), compress(es, sel),
                  compress(ed, sel))
@@ -268,14 +291,18 @@ def _check_edges(
             return (x for x in it if x[0] not in bad)  # type: ignore[misc]
         return it  # type: ignore[return-value]
 
-    # ---- control edges: duplicates only
-    seen_ctl: set[tuple[int, int]] = set()
-    for pos, e, s, d in pick(ControlEdge):
-        ck = (s, d)
-        if ck in seen_ctl:
-            emit(Problem("duplicate-edge", f"edge #{pos} ({describe_edge(e)}) is a "
-                         "duplicate", edge=pos, node=e.target))
-        seen_ctl.add(ck)
+    # ---- control edges: duplicates only (C-level set check first)
+    n_ctl = classes.count(ControlEdge)
+    if n_ctl:
+        sel = list(map(is_, classes, repeat(ControlEdge)))
+        if len(set(zip(compress(es, sel), compress(ed, sel)))) != n_ctl:
+            seen_ctl: set[tuple[int, int]] = set()
+            for pos, e, s, d in pick(ControlEdge):
+                ck = (s, d)
+                if ck in seen_ctl:
+                    emit(Problem("duplicate-edge", f"edge #{pos} ({describe_edge(e)}) is a "
+                                 "duplicate", edge=pos, node=e.target))
+                seen_ctl.add(ck)
 
     # ---- conditional edges (rare): checked one by one, ported ones join the data check
     ported: list[tuple[int, Edge, int, int]] = []
