@@ -326,9 +326,11 @@ class _Field:
     decode: _Decode
     normalise: Callable[[object, str], object] | None
     required: bool
+    default: Callable[[], object]
 
 
 _FIELDS: dict[type, tuple[_Field, ...]] = {}
+_NAMES: dict[type, frozenset[str]] = {}
 
 
 def _fields_of(cls: type) -> tuple[_Field, ...]:
@@ -339,11 +341,20 @@ def _fields_of(cls: type) -> tuple[_Field, ...]:
     out = []
     for f in dataclasses.fields(cls):
         enc, dec, norm = _conv(hints[f.name], cls)
+        if f.default_factory is not dataclasses.MISSING:
+            default: Callable[[], object] = f.default_factory
+        else:
+            default = _constant(f.default)
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        out.append(_Field(f.name, enc, dec, norm, required))
+        out.append(_Field(f.name, enc, dec, norm, required, default))
     result = tuple(out)
     _FIELDS[cls] = result
+    _NAMES[cls] = frozenset(f.name for f in result)
     return result
+
+
+def _constant(value: object) -> Callable[[], object]:
+    return lambda: value
 
 
 class Record:
@@ -397,20 +408,25 @@ _R = typing.TypeVar("_R", bound=Record)
 
 def _decode_fields(cls: type[_R], data: Mapping[str, object], where: str) -> _R:
     fields = _fields_of(cls)
-    known = {f.name for f in fields}
+    known = _NAMES[cls]
     unknown = [k for k in data if k not in known]
     if unknown:
         raise SerializationError(
             f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; "
             f"{cls.__name__} has {', '.join(sorted(known)) or 'no fields'}"
         )
-    kwargs: dict[str, object] = {}
+    # Decoded values are already normalised: fill the slots directly, then check invariants.
+    obj = object.__new__(cls)
     for f in fields:
         if f.name in data:
-            kwargs[f.name] = f.decode(data[f.name], f"{where}.{f.name}")
+            value = f.decode(data[f.name], f"{where}.{f.name}")
         elif f.required:
             raise SerializationError(f"{where}: missing field {f.name!r}")
-    return cls(**kwargs)
+        else:
+            value = f.default()
+        object.__setattr__(obj, f.name, value)
+    obj._validate()
+    return obj
 
 
 class _Scalar(Record):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import pickle
-from collections.abc import Callable
-from dataclasses import FrozenInstanceError, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import FrozenInstanceError, dataclass, field
 
 import msgpack
 import pytest
@@ -266,3 +266,48 @@ def test_validation_result_raises_every_failure() -> None:
         bad.raise_for_failures()
     assert info.value.failures == [("name", "empty"), ("age", "< 0")]
     assert "name: empty" in str(info.value) and "age: < 0" in str(info.value)
+
+
+# --------------------------------------------------------------------------- the record machinery
+@dataclass(frozen=True, slots=True)
+class _Custom(Record):
+    flag: bool
+    items: tuple[Plain, ...] | None = None
+    scores: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unsupported(Record):
+    value: set[int]
+
+
+def test_a_new_record_type_gets_the_codec_for_free() -> None:
+    value = _Custom(True, ([1, (2,)], "x"), {"a": 1.5})  # type: ignore[list-item]
+    assert value.items == ([1, [2]], "x")
+    plain = value.to_dict()
+    assert plain == {"flag": True, "items": [[1, [2]], "x"], "scores": {"a": 1.5}}
+    assert _Custom.from_dict(msgpack.unpackb(msgpack.packb(plain))) == value
+    assert _Custom.from_dict({"flag": False}) == _Custom(False)
+    with pytest.raises(SerializationError, match=r"_Custom.flag: expected a bool, found int 1"):
+        _Custom.from_dict({"flag": 1})
+
+
+def test_unsupported_field_types_fail_loudly_on_first_use() -> None:
+    with pytest.raises(TypeError, match="unsupported field type"):
+        _Unsupported({1})
+
+
+def test_plain_limits() -> None:
+    deep: object = 0
+    for _ in range(70):
+        deep = [deep]
+    with pytest.raises(ValidationError, match="deeper than 64"):
+        check_plain(deep)
+    with pytest.raises(SerializationError, match="deeper than 64"):
+        check_plain(deep, decoding=True)
+    with pytest.raises(ValidationError, match=r"key 3 at value\['a'\] is a int"):
+        check_plain({"a": {3: 1}})
+    with pytest.raises(SerializationError, match=r"expected an int in signed 64 bits"):
+        t.CursorMoved.from_dict({"kind": "cursor_moved", "buffer_id": "b", "offset": 2**63})
+    with pytest.raises(SerializationError, match=r"found str 'xxxx.*\.\.\.$"):
+        t.TextRange.from_dict({"start": "x" * 500, "end": 1})
