@@ -304,7 +304,23 @@ def _json_value(v: object, path: str, depth: int = 0) -> object:
 _PORT_KEYS = frozenset({"name", "type", "required", "default", "multi", "description"})
 
 
+_PORT_CACHE: dict[tuple[tuple[str, object], ...], Port] = {}
+
+
 def _port(v: object, path: str) -> Port:
+    # Ports are immutable, so equal port documents share one Port (a dict lookup instead
+    # of parsing and building a frozen dataclass); documents with unhashable defaults
+    # (lists, objects) take the full path every time.
+    key: tuple[tuple[str, object], ...] | None = None
+    if type(v) is dict:
+        try:
+            key = tuple(v.items())
+            p = _PORT_CACHE.get(key)
+        except TypeError:
+            key = None
+        else:
+            if p is not None:
+                return p
     d = _obj(v, path)
     _unknown(d, _PORT_KEYS, path)
     name = _str(d, "name", path)
@@ -314,13 +330,18 @@ def _port(v: object, path: str) -> Port:
     except ValidationError as exc:
         raise _bad(f"{path}.type", exc.message) from None
     default = _json_value(d.get("default"), f"{path}.default")
-    return Port(
+    port_ = Port(
         name=sys.intern(name), type=t,
         required=cast(bool, _get(d, "required", path, bool, True)),
         default=default,
         multi=cast(bool, _get(d, "multi", path, bool, False)),
         description=_str(d, "description", path, ""),
     )
+    if key is not None:
+        if len(_PORT_CACHE) > 4096:
+            _PORT_CACHE.clear()
+        _PORT_CACHE[key] = port_
+    return port_
 
 
 def _ports(d: Mapping[str, object], key: str, path: str) -> tuple[Port, ...]:
@@ -433,6 +454,34 @@ _EDGE_KEYS = {
 }
 
 
+def _edges(items: list[object], prefix: str) -> tuple[Edge, ...]:
+    """All edges; well-formed data/control edges take a fast path (no path strings)."""
+    out: list[Edge] = []
+    append = out.append
+    intern = sys.intern
+    for i, v in enumerate(items):
+        cls = type(v)
+        if cls is DataEdge or cls is ControlEdge:  # pre-built by the binary decoder
+            append(v)  # type: ignore[arg-type]
+            continue
+        if cls is dict:
+            kind = v.get("kind")  # type: ignore[attr-defined]
+            n = len(v)  # type: ignore[arg-type]
+            if kind == "data" and n == 5:
+                s, sp = v.get("source"), v.get("source_port")  # type: ignore[attr-defined]
+                t, tp = v.get("target"), v.get("target_port")  # type: ignore[attr-defined]
+                if type(s) is str and type(sp) is str and type(t) is str and type(tp) is str:
+                    append(DataEdge(intern(s), intern(sp), intern(t), intern(tp)))
+                    continue
+            elif kind == "control" and n == 3:
+                s, t = v.get("source"), v.get("target")  # type: ignore[attr-defined]
+                if type(s) is str and type(t) is str:
+                    append(ControlEdge(intern(s), intern(t)))
+                    continue
+        append(_edge(v, f"{prefix}edges[{i}]"))
+    return tuple(out)
+
+
 def _edge(v: object, path: str) -> Edge:
     d = _obj(v, path)
     kind = _str(d, "kind", path, "data")
@@ -497,7 +546,7 @@ def _workflow(d: Mapping[str, object], path: str, depth: int = 0) -> Workflow:
         description=_str(d, "description", path, ""),
         metadata=meta,
         nodes=tuple(_node(n, f"{p}nodes[{i}]", depth) for i, n in enumerate(nodes)),
-        edges=tuple(_edge(e, f"{p}edges[{i}]") for i, e in enumerate(edges)),
+        edges=_edges(edges, p),
     )
 
 
@@ -751,14 +800,15 @@ def _unpack_wf(v: object, T: list[str], path: str) -> Doc:
             nd["policy"] = a[6]
         out_nodes.append(nd)
     d["nodes"] = out_nodes
-    out_edges: list[Doc] = []
+    out_edges: list[object] = []
+    T = [sys.intern(x) for x in T] if path == "" else T
     for i, raw in enumerate(_list(edges, f"{path}edges")):
         e = cast(list[int], _list(raw, f"{path}edges[{i}]"))
-        if e[0] == 0:
-            out_edges.append({"kind": "data", "source": T[e[1]], "source_port": T[e[2]],
-                              "target": T[e[3]], "target_port": T[e[4]]})
-        elif e[0] == 1:
-            out_edges.append({"kind": "control", "source": T[e[1]], "target": T[e[2]]})
+        if e[0] == 0 and len(e) == 5:
+            # built directly (string-table entries are already str): no dict round trip
+            out_edges.append(DataEdge(T[e[1]], T[e[2]], T[e[3]], T[e[4]]))
+        elif e[0] == 1 and len(e) == 3:
+            out_edges.append(ControlEdge(T[e[1]], T[e[2]]))
         elif e[0] == 2:
             ce: Doc = {"kind": "conditional", "source": T[e[1]], "target": T[e[2]],
                        "predicate": e[3]}
