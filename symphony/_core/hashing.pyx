@@ -38,6 +38,8 @@ __all__ = [
     "Chunker", "cut", "cut_points", "gear_table", "hash_chunks", "sha256", "uses_sha_extensions",
 ]
 
+sy_sha256_uses_shani()   # probe the CPU once, at import, before any helper thread exists
+
 cdef size_t _NOGIL_THRESHOLD = 64 * 1024
 cdef size_t _PIPELINE_THRESHOLD = 1024 * 1024
 
