@@ -4,7 +4,7 @@
 # programs include it directly); everything below is declared nogil and works on plain
 # integer arrays. Semantics: symphony/reference/toposort.py.
 from cpython.array cimport array
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 cdef extern from "symphony/toposort.h" nogil:
     ctypedef int32_t sy_node
@@ -44,7 +44,7 @@ cdef extern from "symphony/toposort.h" nogil:
                                const sy_node *rem, sy_node *minpred, sy_node *cycle)
     sy_node sy_topo_reach(sy_node n, const sy_edge *off, const sy_node *tgt,
                           const sy_node *seeds, sy_edge nseeds, int include_self,
-                          uint32_t *mark, uint32_t stamp, sy_node *out)
+                          uint32_t *mark, uint32_t stamp, uint64_t *bits, sy_node *out)
 
     enum:
         SY_WAITING
@@ -111,5 +111,6 @@ cdef class ReadyTracker:
     cdef bint _frozen
 
     cdef int _enter(self) except -1
+    cdef int _init(self, Graph g) except -1
     cdef int _refuse(self, int why, object v, str where, Py_ssize_t i) except -1
     cdef object _done_batch(self, object nodes)

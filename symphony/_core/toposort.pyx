@@ -12,7 +12,7 @@ of 4096 nodes and more and refuses use from two threads at once.
 """
 
 from cpython.array cimport array, clone
-from libc.stdint cimport INT64_MAX, INT64_MIN, int32_t, int64_t, uint8_t, uint32_t
+from libc.stdint cimport INT64_MAX, INT64_MIN, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
@@ -229,6 +229,7 @@ cdef class Graph:
     cdef int _alloc(self, sy_node n, sy_edge m) except -1:
         if self._frozen:
             raise TypeError("a Graph is immutable: __init__ cannot run twice")
+        self._frozen = True  # at once: a second __init__ (another thread) is refused
         cdef sy_edge *off = <sy_edge *>malloc((<size_t>n + 1) * sizeof(sy_edge))
         cdef sy_node *tgt = <sy_node *>malloc(<size_t>m * sizeof(sy_node) if m else 1)
         cdef sy_node *indeg = <sy_node *>malloc(<size_t>n * sizeof(sy_node) if n else 1)
@@ -244,8 +245,7 @@ cdef class Graph:
         self._tgt = tgt
         self._indeg = indeg
         self._off[0] = 0
-        self._n = n
-        self._m = m
+        # _n and _m stay 0 (an empty graph) until the caller's build succeeds
         return 0
 
     def __init__(self, n, src, dst):
@@ -287,14 +287,13 @@ cdef class Graph:
         finally:
             free(pos)
         if bad != -1:
-            # leave an empty graph behind, not a half-built one
-            self._n = 0
-            self._m = 0
+            # an empty graph stays behind, not a half-built one
             self._off[0] = 0
             if bad == -2:
                 raise InvalidGraph("src or dst changed while the graph was built (another thread)")
             raise _edge_error(bad, s.value(bad), d.value(bad), count)
-        self._frozen = True
+        self._n = count
+        self._m = m
 
     @classmethod
     def from_csr(cls, offsets, targets):
@@ -317,15 +316,11 @@ cdef class Graph:
             tp = &t.v32[0] if t.kind == 4 else <const void *>&t.v64[0]
         g = Graph.__new__(Graph)
         g._alloc(n, m)
-        g._frozen = True
         # a private copy of the offsets: the targets are read against it
         for i in range(o.length):
             g._off[i] = o.v32[i] if o.kind == 4 else o.v64[i]
         code = sy_topo_offsets_check(n, m, g._off, &where)
         if code != 0:
-            g._n = 0
-            g._m = 0
-            g._off[0] = 0
             if code == 1:
                 raise InvalidGraph(f"offsets[0] must be 0, got {o.value(0)}", details={"index": 0})
             if code == 2:
@@ -347,10 +342,9 @@ cdef class Graph:
                 bad = sy_topo_csr_import_i64(n, g._off, <const int64_t *>tp, g._tgt,
                                              g._indeg, &row, &value)
         if bad != -1:
-            g._n = 0
-            g._m = 0
-            g._off[0] = 0
             raise _edge_error(bad, row, t.value(bad), n)
+        g._n = n
+        g._m = m
         return g
 
     @property
@@ -539,15 +533,24 @@ cdef class Graph:
 
     cdef array _reach(self, object nodes, bint include_self, bint reverse):
         cdef bint single = False
-        cdef array seeds = _node_batch(nodes, self._n, GraphError, &single)
+        cdef sy_node one
+        cdef array seeds = None
+        cdef const sy_node *seed_ptr = &one
         cdef sy_node n = self._n, r = 0
-        cdef sy_edge nseeds = len(seeds)
+        cdef sy_edge nseeds = 1
+        if type(nodes) is int and 0 <= nodes < n:
+            one = nodes
+        else:
+            seeds = _node_batch(nodes, self._n, GraphError, &single)
+            seed_ptr = <sy_node *>seeds.data.as_ints
+            nseeds = len(seeds)
         cdef const sy_edge *off = self._off
         cdef const sy_node *tgt = self._tgt
         cdef uint32_t *mark
         cdef uint32_t stamp
         cdef bint shared = False
         cdef sy_node *o
+        cdef uint64_t *bits
         cdef array out
         if reverse:
             self._ensure_reverse()
@@ -572,18 +575,20 @@ cdef class Graph:
                 raise MemoryError()
             stamp = 1
         o = <sy_node *>malloc(<size_t>n * sizeof(sy_node) if n else 1)
+        bits = <uint64_t *>malloc((<size_t>n + 63) // 64 * sizeof(uint64_t) + 8)
         try:
-            if o == NULL:
+            if o == NULL or bits == NULL:
                 raise MemoryError()
             with nogil:
-                r = sy_topo_reach(n, off, tgt, <sy_node *>seeds.data.as_ints, nseeds,
-                                  include_self, mark, stamp, o)
+                r = sy_topo_reach(n, off, tgt, seed_ptr, nseeds,
+                                  include_self, mark, stamp, bits, o)
             out = _new_i32(r)
             if r:
                 memcpy(out.data.as_ints, o, <size_t>r * sizeof(sy_node))
             return out
         finally:
             free(o)
+            free(bits)
             if shared:
                 self._mark_busy = False
             else:
@@ -641,14 +646,20 @@ cdef class ReadyTracker:
         free(self._queue)
 
     def __init__(self, graph):
-        cdef Graph g
-        cdef sy_node n, ngen = 0, emitted, k
-        cdef sy_node *minpred = NULL
         if not isinstance(graph, Graph):
             raise TypeError(f"ReadyTracker needs a Graph, got {type(graph).__name__}")
         if self._frozen:
             raise TypeError("a ReadyTracker cannot be initialised twice")
-        g = <Graph>graph
+        self._enter()
+        try:
+            self._init(<Graph>graph)
+        finally:
+            self._busy = False
+        self._frozen = True
+
+    cdef int _init(self, Graph g) except -1:
+        cdef sy_node n, ngen = 0, emitted, k
+        cdef sy_node *minpred = NULL
         n = g._n
         free(self._rem)
         free(self._queue)
@@ -674,7 +685,7 @@ cdef class ReadyTracker:
         with nogil:
             sy_tracker_init(&self._t, n, g._off, g._tgt, g._indeg, self._rem, self._state,
                             self._queue)
-        self._frozen = True
+        return 0
 
     @property
     def num_nodes(self):

@@ -95,6 +95,23 @@ def measure(fn: Callable[[], object], rounds: int) -> float:
     return median_time(fn, rounds=rounds if once < 1.0 else min(rounds, 3), number=number)
 
 
+def paired(fa: Callable[[], object], fb: Callable[[], object], rounds: int) -> tuple[float, float]:
+    """Median seconds per call of two functions measured in alternating rounds, so that the
+    machine's drift hits both alike (used for ratios to the C floors)."""
+    counts = []
+    for fn in (fa, fb):
+        t0 = time.perf_counter()
+        fn()
+        counts.append(max(1, int(MIN_ROUND_S / max(time.perf_counter() - t0, 1e-9))))
+    a, b = [], []
+    for _ in range(max(rounds, 5)):
+        a.append(median_time(fa, rounds=1, number=counts[0]))
+        b.append(median_time(fb, rounds=1, number=counts[1]))
+    a.sort()
+    b.sort()
+    return a[len(a) // 2], b[len(b) // 2]
+
+
 def measure_split(
     build: Callable[[], Any], use: Callable[[Any], object], rounds: int
 ) -> tuple[float, float, float]:
@@ -196,18 +213,12 @@ def bench_sort(inp: Inputs, rounds: int, res: Results, peers: dict[str, Any]) ->
     b = measure(lambda: cy.Graph(n, s, d), rounds)
     g = cy.Graph(n, s, d)
     o = measure(g.order, rounds)
-    tot = measure(lambda: cy.toposort(n, s, d), rounds)
+    tot, floor = paired(lambda: cy.toposort(n, s, d), lambda: cy._floor_build_sort(n, s, d), rounds)
     L = inp.label
     res.put(t, f"build {L}", "symphony", b * ms)
     res.put(t, f"sort {L}", "symphony", o * ms)
     res.put(t, f"build+sort {L}", "symphony", tot * ms)
-    res.put(
-        t,
-        f"build+sort {L}",
-        "C floor",
-        measure(lambda: cy._floor_build_sort(n, s, d), rounds) * ms,
-        "no validation, FIFO order",
-    )
+    res.put(t, f"build+sort {L}", "C floor", floor * ms, "no validation, FIFO order")
     if not big:
         pb, po, pt = measure_split(lambda: py.Graph(n, s, d), lambda gr: gr.order(), rounds)
         res.put(t, f"build {L}", "symphony-twin", pb * ms)
@@ -273,10 +284,9 @@ def bench_graph_ops(inp: Inputs, rounds: int, res: Results, peers: dict[str, Any
 
     # smallest-index-first order
     case = f"lexicographic {L}"
-    res.put(t, case, "symphony", measure(g.lexicographic_order, rounds) * ms)
-    res.put(
-        t, case, "C floor", measure(lambda: cy._floor_lex(g), rounds) * ms, "heap Kahn, no output"
-    )
+    lex, lex_floor = paired(g.lexicographic_order, lambda: cy._floor_lex(g), rounds)
+    res.put(t, case, "symphony", lex * ms)
+    res.put(t, case, "C floor", lex_floor * ms, "heap Kahn, no output")
     if tw is not None:
         res.put(t, case, "symphony-twin", measure(tw.lexicographic_order, rounds) * ms)
     if rg is not None:
@@ -317,13 +327,14 @@ def bench_graph_ops(inp: Inputs, rounds: int, res: Results, peers: dict[str, Any
         _, wave_t, _ = measure_split(lambda: _graphlib_build(inp), waves, rounds)
         res.put(t, case, "graphlib", wave_t * ms, "prepare + get_ready/done(*wave) loop")
 
-    # cycle check
-    for kind, graph, rxg, build in (
-        ("DAG", g, rg, _graphlib_build),
-        ("cyclic", gc_, rgc, _graphlib_build_cyclic),
+    # cycle check (ours on the DAG and on the cyclic graph in alternating rounds)
+    ours_cycle = dict(zip(("DAG", "cyclic"), paired(g.find_cycle, gc_.find_cycle, rounds)))
+    for kind, rxg, build in (
+        ("DAG", rg, _graphlib_build),
+        ("cyclic", rgc, _graphlib_build_cyclic),
     ):
         case = f"cycle check {kind} {L}"
-        res.put(t, case, "symphony", measure(graph.find_cycle, rounds) * ms)
+        res.put(t, case, "symphony", ours_cycle[kind] * ms, "find_cycle()")
         if rxg is not None:
             res.put(
                 t,
@@ -343,20 +354,12 @@ def bench_graph_ops(inp: Inputs, rounds: int, res: Results, peers: dict[str, Any
     for what, node, reverse in (("descendants", top, False), ("ancestors", bottom, True)):
         case = f"{what} {L}"
         getattr(g, what)(node)  # builds the cached reverse CSR for ancestors
-        res.put(
-            t,
-            case,
-            "symphony",
-            measure(partial(getattr(g, what), node), rounds) * ms,
-            f"{len(getattr(g, what)(node))} nodes, sorted array",
+        ours, floor = paired(
+            partial(getattr(g, what), node), partial(cy._floor_reach, g, node, reverse), rounds
         )
-        res.put(
-            t,
-            case,
-            "C floor",
-            measure(partial(cy._floor_reach, g, node, reverse), rounds) * ms,
-            "plain BFS, unsorted, no output",
-        )
+        reached = len(getattr(g, what)(node))
+        res.put(t, case, "symphony", ours * ms, f"{reached} nodes, sorted array")
+        res.put(t, case, "C floor", floor * ms, "plain BFS, unsorted, no output")
         if rg is not None:
             fn = rx.descendants if what == "descendants" else rx.ancestors
             res.put(
@@ -430,6 +433,25 @@ def bench_tracker(inp: Inputs, rounds: int, res: Results, peers: dict[str, Any])
         if not big:
             _, u4, _ = measure_split(lambda: _graphlib_build(inp), glf, rounds)
             res.put(t, case, "graphlib", u4 * ns, "prepare() included")
+    case = f"construction from edges {L}"
+    res.put(
+        t,
+        case,
+        "symphony",
+        measure(lambda: cy.ReadyTracker(cy.Graph(n, inp.src, inp.dst)), rounds) * ns,
+        "Graph(n, src, dst) + ReadyTracker",
+    )
+    if rx is not None:
+        res.put(
+            t,
+            case,
+            "rustworkx",
+            measure(lambda: rx.TopologicalSorter(_rx_build(rx, inp)), rounds) * ns,
+            "PyDiGraph from tuples + TopologicalSorter",
+        )
+    if not big:
+        _, _, both = measure_split(lambda: _graphlib_build(inp), _graphlib_prepare, rounds)
+        res.put(t, case, "graphlib", both * ns, "add() per node and edge + prepare()")
     case = f"construction {L}"
     res.put(
         t,
@@ -537,16 +559,9 @@ def goals(res: Results, labels: list[str]) -> list[str]:
         )
         line(f"tracker done(batch) {L}: x rustworkx", res.ratio(f"done(batch) {L}", "rustworkx"), 3)
         if L == "100k":
-            line(
-                f"tracker construction {L}: x rustworkx",
-                res.ratio(f"construction {L}", "rustworkx"),
-                10,
-            )
-            line(
-                f"tracker construction {L}: x graphlib",
-                res.ratio(f"construction {L}", "graphlib"),
-                100,
-            )
+            for what in ("construction", "construction from edges"):
+                line(f"tracker {what} {L}: x rustworkx", res.ratio(f"{what} {L}", "rustworkx"), 10)
+                line(f"tracker {what} {L}: x graphlib", res.ratio(f"{what} {L}", "graphlib"), 100)
     growth = [L for L in ("10k", "100k", "1M") if L in labels]
     for small, large in itertools.pairwise(growth):
         o1 = res.values.get((f"build+sort {small}", "symphony"))

@@ -298,6 +298,10 @@ def test_cycle_is_canonical(topo: ModuleType) -> None:
     assert info.value.details["cycle"] == [2, 3, 4, 2]
     assert not topo.Graph(6, src, dst).is_acyclic()
     assert topo.find_cycle(2, [0, 1], [1, 0]) == [0, 1, 0]
+    # the smallest leftover node (0) lies below the cycle: the walk climbs into it
+    assert topo.find_cycle(8, [5, 6, 7, 7, 1], [6, 7, 5, 0, 2]) == [5, 6, 7, 5]
+    # two cycles: the walk from the smallest leftover node decides which one
+    assert topo.find_cycle(6, [4, 5, 1, 2, 2], [5, 4, 2, 1, 3]) == [1, 2, 1]
 
 
 def test_long_cycle_message_is_short(topo: ModuleType) -> None:

@@ -62,8 +62,11 @@ static inline int sy_topo_edge_problem(int64_t n, int64_t s, int64_t d)
  *   indeg: n entries, receives the in-degrees.
  * Returns -1 on success; else the index e >= 0 of the first refused edge (use
  * sy_topo_edge_problem to say why); or -2 if src/dst changed between the two passes (another
- * thread wrote them). The output is consistent (every target in range, in-degrees counted
- * from the stored targets) whenever -1 is returned, whatever other threads do. */
+ * thread wrote them). Whatever other threads do, nothing is written out of bounds, and when
+ * -1 is returned the CSR is consistent: the scatter pass re-checks every value and bounds
+ * every write by m, and a final pass checks that every row was filled exactly, which holds
+ * only if each of the m slots was written once (in-degrees are counted from the values
+ * actually stored). */
 #define SY__TOPO_DEFINE_BUILD(SUFFIX, T)                                                          \
     static inline sy_edge sy_topo_csr_build_##SUFFIX(sy_node n, sy_edge m, const T *src,          \
                                                      const T *dst, sy_edge *off, sy_edge *pos,    \
@@ -87,12 +90,14 @@ static inline int sy_topo_edge_problem(int64_t n, int64_t s, int64_t d)
             sy_edge p;                                                                            \
             if ((((uint64_t)s >= un) | ((uint64_t)d >= un) | (s == d)) != 0) return -2;           \
             p = pos[s];                                                                           \
-            if (p >= off[s + 1]) return -2;                                                       \
+            if ((uint64_t)p >= (uint64_t)m) return -2;                                            \
             pos[s] = p + 1;                                                                       \
             tgt[p] = (sy_node)d;                                                                  \
             indeg[d]++;                                                                           \
         }                                                                                         \
-        return -1; /* m writes, none past its row's end: every row is exactly full */             \
+        for (u = 0; u < n; u++)                                                                   \
+            if (pos[u] != off[u + 1]) return -2;                                                  \
+        return -1;                                                                                \
     }
 
 SY__TOPO_DEFINE_BUILD(i32, int32_t)
@@ -401,12 +406,15 @@ static inline sy_node sy_topo_find_cycle(sy_node n, const sy_edge *off, const sy
  * forward CSR gives descendants, the reverse CSR ancestors. With include_self == 0 a seed is
  * reported only if it is reachable from a seed by at least one edge.
  *   mark:  n entries; a node is marked when mark[v] == stamp (stamp != any stale value).
+ *   bits:  (n + 63) / 64 words of scratch, or NULL.
  *   out:   n entries; receives the reached nodes in ascending order.
- * Returns how many. Cost: O(reached nodes + their edges), plus the sort of the result
- * (O(r log r), or a scan of mark when r > n / 16). */
+ * Returns how many (r). Cost: O(r + their edges) for the walk; the result is then sorted in
+ * O(r log r) when r <= n / 16, else collected in O(n / 8 + r) from a bitmap (O(n) from mark
+ * when bits is NULL) -- both O(r) since n < 16 r there. */
 static inline sy_node sy_topo_reach(sy_node n, const sy_edge *off, const sy_node *tgt,
                                     const sy_node *seeds, sy_edge nseeds, int include_self,
-                                    uint32_t *mark, uint32_t stamp, sy_node *out)
+                                    uint32_t *mark, uint32_t stamp, uint64_t *bits,
+                                    sy_node *out)
 {
     sy_node r = 0, head = 0, v;
     sy_edge i, e;
@@ -431,14 +439,27 @@ static inline sy_node sy_topo_reach(sy_node n, const sy_edge *off, const sy_node
             if (mark[v] != stamp) { mark[v] = stamp; out[r++] = v; }
         }
     }
-    if (r > n / 16) {
+    if (r <= n / 16) {
+        sy_topo_sort_nodes(out, r);
+    } else if (bits != NULL) {
+        const size_t words = ((size_t)(uint32_t)n + 63) / 64;
+        size_t w;
+        sy_node k = 0;
+        memset(bits, 0, words * sizeof *bits);
+        for (v = 0; v < r; v++) bits[(uint32_t)out[v] >> 6] |= (uint64_t)1 << (out[v] & 63);
+        for (w = 0; w < words; w++) {
+            uint64_t x = bits[w];
+            while (x) {
+                out[k++] = (sy_node)(w * 64 + (size_t)__builtin_ctzll(x));
+                x &= x - 1;
+            }
+        }
+    } else {
         sy_node k = 0;
         for (v = 0; v < n; v++) { /* branch-free: the test is unpredictable */
             out[k] = v;
             k += (mark[v] == stamp);
         }
-    } else {
-        sy_topo_sort_nodes(out, r);
     }
     return r;
 }
