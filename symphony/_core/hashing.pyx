@@ -50,7 +50,6 @@ cdef extern from "_cdc_pipeline.h" nogil:
     int sy_cdc_pipeline(const sy_cdc *cdc, const uint8_t *p, size_t n, sy_sha256_ctx *content,
                         sy_cdc_on_chunks on_chunks, void *arg)
 cdef bytes _DOMAIN = MANIFEST_DOMAIN
-cdef object _tuple_new = tuple.__new__
 cdef object _ChunkRecord = ChunkRecord
 
 
@@ -103,13 +102,30 @@ cdef inline int _grow(ChunkRec **recs, size_t *cap, size_t need) noexcept nogil:
     return 0
 
 
+cdef extern from *:
+    """
+    /* A 3-item instance of a tuple subclass (the ChunkRecord named tuple), built the way
+       tuple.__new__ builds one (tp_alloc, then the items), without an argument tuple. */
+    static PyObject *sy_tuple3(PyObject *cls, PyObject *a, PyObject *b, PyObject *c)
+    {
+        PyTypeObject *type = (PyTypeObject *)cls;
+        PyObject *t = type->tp_alloc(type, 3);
+        if (t == NULL) return NULL;
+        Py_INCREF(a); PyTuple_SET_ITEM(t, 0, a);
+        Py_INCREF(b); PyTuple_SET_ITEM(t, 1, b);
+        Py_INCREF(c); PyTuple_SET_ITEM(t, 2, c);
+        return t;
+    }
+    """
+    object sy_tuple3(object cls, object a, object b, object c)
+
+
 cdef list _records_to_list(const ChunkRec *recs, size_t n):
     cdef list out = []
     cdef size_t i
     for i in range(n):
-        out.append(_tuple_new(_ChunkRecord, (
-            recs[i].offset, recs[i].length,
-            PyBytes_FromStringAndSize(<const char *>recs[i].digest, 32))))
+        out.append(sy_tuple3(_ChunkRecord, recs[i].offset, recs[i].length,
+                             PyBytes_FromStringAndSize(<const char *>recs[i].digest, 32)))
     return out
 
 
