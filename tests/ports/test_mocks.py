@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -205,16 +206,15 @@ async def test_file_errors(tmp_path: Path) -> None:
     assert not os.path.exists(tmp_path / "taken.txt")
 
 
-async def test_the_contract_suite_passes_for_random_seeds() -> None:
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32))
+def test_the_contract_suite_passes_for_random_seeds(seed: int) -> None:
     # The contract's own random-operations check, across Hypothesis-chosen seeds.
-    @settings(max_examples=20, deadline=None)
-    @given(seed=st.integers(0, 2**32))
-    def run(seed: int) -> None:
-        trio.run(
-            lambda: testing.check_text_editing_port(MockTextEditingPort, random_ops=150, seed=seed)
+    trio.run(
+        functools.partial(
+            testing.check_text_editing_port, MockTextEditingPort, random_ops=150, seed=seed
         )
-
-    await trio.to_thread.run_sync(run)
+    )
 
 
 # --------------------------------------------------------------------------- pit
