@@ -32,19 +32,22 @@ toposort, IMPLEMENTATION = _load()
 """The toposort kernel module in use, and ``"cython"``/``"python"``."""
 
 
-def sort_levels(n: int, src: array[int], dst: array[int]) -> tuple[list[int], list[list[int]]]:
+def sort_levels(
+    n: int, src: array[int], dst: array[int]
+) -> tuple[list[int], list[list[int]], object]:
     """Deterministic topological order and execution levels of a graph of ``n`` nodes.
 
     Level 0 holds the nodes without predecessors; a node's level is the length of the
     longest path ending at it. Within a level nodes are ascending by index, and the order is
     the levels concatenated (the kernel's :meth:`Graph.order`). Parallel edges are allowed;
-    self-loops must be filtered out by the caller.
+    self-loops must be filtered out by the caller. The third item is the kernel's ``Graph``
+    (for ``successors``/``predecessors`` queries without rebuilding adjacency in Python).
 
     Raises:
         CycleError: with ``cycle`` = ``[a, b, …, a]`` (node indices).
         InvalidGraph: bad indices or a self-loop (a bug in the caller).
     """
-    levels = toposort.Graph(n, src, dst).levels()
-    out = [lvl.tolist() for lvl in levels]
+    graph = toposort.Graph(n, src, dst)
+    out = [lvl.tolist() for lvl in graph.levels()]
     order = [i for lvl in out for i in lvl]
-    return order, out
+    return order, out, graph

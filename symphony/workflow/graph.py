@@ -79,6 +79,8 @@ class GraphIndex:
     _succ: list[list[int]] | None = field(default=None, repr=False)
     _pred: list[list[int]] | None = field(default=None, repr=False)
     _sorted: tuple[list[int], list[list[int]]] | None = field(default=None, repr=False)
+    kernel_graph: object = field(default=None, repr=False)
+    """The toposort kernel's ``Graph`` once :meth:`sort` succeeded, else ``None``."""
 
     @classmethod
     def build(cls, wf: Workflow) -> GraphIndex:
@@ -155,7 +157,8 @@ class GraphIndex:
         """
         if self._sorted is None:
             try:
-                self._sorted = _kernel.sort_levels(self.n, self.src, self.dst)
+                order, levels, self.kernel_graph = _kernel.sort_levels(self.n, self.src, self.dst)
+                self._sorted = (order, levels)
             except CycleError as err:
                 ids = [self.ids[i] for i in err.cycle]
                 raise WorkflowCycleError(

@@ -28,6 +28,7 @@ Checks (``Problem.code``; severity ``error`` unless noted):
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -194,35 +195,39 @@ def validate(wf: Workflow) -> ValidationReport:
                             "is not fed by any data edge and has no default", node=nid,
                             port=p.name))
 
-    # ---- orphans
-    if n_idx > 1:
-        touched = set(gi.src)
-        touched.update(gi.dst)
-        if len(touched) < n_idx:
-            for pos in (*gi.self_loops, *gi.dangling):
-                for end in (gi.edge_src[pos], gi.edge_dst[pos]):
-                    if end is not None:
-                        touched.add(end)
-            for i in range(n_idx):
-                if i not in touched:
-                    add(Problem("orphan", f"node {gi.ids[i]!r} has no edges", node=gi.ids[i],
-                                severity="warning"))
-
-    # ---- order, cycles, unreachable
+    # ---- order (the kernel), then orphans, then cycles
     try:
         order, levels = gi.sort()
+        cyclic = False
     except CycleError:
+        order, levels, cyclic = [], [], True
+    if n_idx > 1:
+        g = gi.kernel_graph
+        if g is not None and levels:
+            # acyclic: a node without edges is a level-0 node without successors
+            succ_of = g.successors  # type: ignore[attr-defined]
+            lonely = [i for i in levels[0] if not len(succ_of(i))]
+        else:
+            touched = set(gi.src)
+            touched.update(gi.dst)
+            lonely = [i for i in range(n_idx) if i not in touched]
+        if lonely and (gi.self_loops or gi.dangling):
+            bad_ends = {end for pos in (*gi.self_loops, *gi.dangling)
+                        for end in (gi.edge_src[pos], gi.edge_dst[pos]) if end is not None}
+            lonely = [i for i in lonely if i not in bad_ends]
+        for i in lonely:
+            add(Problem("orphan", f"node {gi.ids[i]!r} has no edges", node=gi.ids[i],
+                        severity="warning"))
+    if cyclic or gi.self_loops:
         _report_cycles(gi, add)
     else:
-        if not gi.self_loops:
-            ids = gi.ids
-            report.order = [ids[i] for i in order]
-            report.levels = [[ids[i] for i in lvl] for lvl in levels]
-        else:
-            _report_cycles(gi, add)
+        ids = gi.ids
+        report.order = [ids[i] for i in order]
+        report.levels = [[ids[i] for i in lvl] for lvl in levels]
     return report
 
 
+_WS = re.compile(r"\s")
 _EMPTY: dict[str, PortType] = {}
 _EMPTY_P: dict[str, Port] = {}
 
@@ -231,22 +236,33 @@ _Derived = tuple[dict[str, PortType], dict[str, Port], tuple[Port, ...], tuple[P
 
 
 def _derive(n: Node) -> _Derived:
-    """What validation needs from a node alone, cached on it: ``[output types by name,
-    input ports by name, required inputs without default, node-local problems]``."""
+    """What validation needs from a node alone, cached on it: ``(output types by name,
+    input ports by name, required inputs without default, node-local problems)``."""
     probs: list[Problem] = []
     emit = probs.append
     nid = n.id
-    if not isinstance(nid, str) or not nid or nid.split() != [nid]:
+    if type(nid) is not str or not nid or _WS.search(nid):
         emit(Problem("invalid-id", f"invalid node id {nid!r} (need a non-empty string "
                      "without whitespace)", node=str(nid)))
-    o = {p.name: p.type for p in n.outputs} if n.outputs else _EMPTY
-    inn = {p.name: p for p in n.inputs} if n.inputs else _EMPTY_P
-    req = tuple(p for p in n.inputs if p.required and p.default is None)
-    if len(inn) != len(n.inputs):
-        _dup_ports(n, "input", emit)
-    if len(o) != len(n.outputs):
-        _dup_ports(n, "output", emit)
-    _check_node(n, emit)
+    outputs, inputs = n.outputs, n.inputs
+    if not outputs:
+        o = _EMPTY
+    elif len(outputs) == 1:
+        o = {outputs[0].name: outputs[0].type}
+    else:
+        o = {p.name: p.type for p in outputs}
+        if len(o) != len(outputs):
+            _dup_ports(n, "output", emit)
+    req: tuple[Port, ...] = ()
+    if not inputs:
+        inn = _EMPTY_P
+    else:
+        inn = {p.name: p for p in inputs}
+        req = tuple([p for p in inputs if p.required and p.default is None])
+        if len(inn) != len(inputs):
+            _dup_ports(n, "input", emit)
+    if n.__class__ is not OperatorNode or n.policy is not DEFAULT_POLICY or not n.operator:
+        _check_node(n, emit)
     der: _Derived = (o, inn, req, tuple(probs))
     n._derived[:] = [der]
     return der
