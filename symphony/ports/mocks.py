@@ -376,14 +376,15 @@ class MockTextEditingPort(MockPort):
             raise PortNotFound(f"{method}: unknown buffer id {buffer_id.value!r}")
         return buf
 
-    def _publish(self, buf: _Buffer, kind: BufferEventKind, **extra: object) -> None:
-        edits = extra.get("edits", ())
-        path = extra.get("path")
-        assert isinstance(edits, tuple)
-        assert path is None or isinstance(path, str)
-        self._hub.publish(
-            buf.buffer_id, BufferEvent(buf.buffer_id, kind, buf.revision, edits, path)
-        )
+    def _publish(
+        self,
+        buf: _Buffer,
+        kind: BufferEventKind,
+        edits: tuple[TextEdit, ...] = (),
+        path: str | None = None,
+    ) -> None:
+        event = BufferEvent(buf.buffer_id, kind, buf.revision, edits, path)
+        self._hub.publish(buf.buffer_id, event)
 
     def _change(self, buf: _Buffer, edits: Sequence[TextEdit], method: str) -> Revision:
         new_text, inverse = _apply_edits(buf.text, edits, f"{method} on {buf.buffer_id.value!r}")

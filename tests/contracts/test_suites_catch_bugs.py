@@ -27,6 +27,7 @@ from symphony.ports.mocks import (
     MockPitPort,
     MockPreValidationPort,
     MockTextEditingPort,
+    _Buffer,
 )
 
 Check = Callable[[], Awaitable[None]]
@@ -76,9 +77,14 @@ class UndoWithNothingIsANoOp(MockTextEditingPort):
 
 
 class EventsWithoutEdits(MockTextEditingPort):
-    def _publish(self, buf: object, kind: t.BufferEventKind, **extra: object) -> None:
-        extra.pop("edits", None)
-        super()._publish(buf, kind, **extra)  # type: ignore[arg-type]
+    def _publish(
+        self,
+        buf: _Buffer,
+        kind: t.BufferEventKind,
+        edits: tuple[t.TextEdit, ...] = (),
+        path: str | None = None,
+    ) -> None:
+        super()._publish(buf, kind, (), path)
 
 
 class SubscriptionNeverEnds(MockTextEditingPort):
