@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias
 
@@ -454,6 +454,15 @@ class Workflow:
         default_factory=dict, init=False, compare=False, repr=False, hash=False
     )
 
+    def __getstate__(self) -> list[object]:
+        # The cache holds kernel objects (not picklable) and is cheap to rebuild.
+        return [getattr(self, name) for name in _WF_STATE]
+
+    def __setstate__(self, state: list[object]) -> None:
+        for name, value in zip(_WF_STATE, state):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_cache", {})
+
     def __post_init__(self) -> None:
         if not isinstance(self.nodes, tuple):
             object.__setattr__(self, "nodes", tuple(self.nodes))
@@ -525,3 +534,6 @@ class Workflow:
     def evolve(self, **changes: object) -> Workflow:
         """A copy with ``changes`` applied (``dataclasses.replace``; caches not carried)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+_WF_STATE = tuple(f.name for f in fields(Workflow) if f.name != "_cache")

@@ -237,3 +237,17 @@ def test_pretty_printer() -> None:
         assert piece in text, piece
     broken = wf.evolve(edges=(*wf.edges, wf.edges[0]))
     assert "! [duplicate-edge]" in pretty(broken)
+
+
+@settings(max_examples=30, deadline=None)
+@given(workflows())
+def test_workflows_pickle_without_their_caches(wf: Workflow) -> None:
+    import copy
+    import pickle
+
+    wf.validate()
+    wf._cache["unpicklable"] = lambda: None  # e.g. the Cython kernel's Graph
+    back = pickle.loads(pickle.dumps(wf))
+    assert back == wf and back._cache == {}
+    assert back.validate().order == wf.validate().order
+    assert copy.deepcopy(wf) == wf
