@@ -90,8 +90,15 @@ INVALID_PAYLOAD: dict[str, Any] = {
 }
 
 
-def _row(table: Table, case: str, who: str, fn: Callable[[], object] | None, number: int,
-         rounds: int, note: str = "") -> float | None:
+def _row(
+    table: Table,
+    case: str,
+    who: str,
+    fn: Callable[[], object] | None,
+    number: int,
+    rounds: int,
+    note: str = "",
+) -> float | None:
     if fn is None:
         table.add(case, who, None, note)
         return None
@@ -119,10 +126,24 @@ def bench_envelope(number: int, rounds: int) -> list[Table]:
 
     t = Table("envelope round trip: Message -> bytes -> Message", "µs per message", False)
     sizes = Table("envelope size", "bytes", False)
-    _row(t, "round trip", "symphony", lambda: mp.decode(mp.encode(msg)), number, rounds,
-         "msgpack array form")
-    _row(t, "round trip", "symphony-bincode", lambda: bc.decode(bc.encode(msg)), number,
-         rounds, "pure-Python bincode layout")
+    _row(
+        t,
+        "round trip",
+        "symphony",
+        lambda: mp.decode(mp.encode(msg)),
+        number,
+        rounds,
+        "msgpack array form",
+    )
+    _row(
+        t,
+        "round trip",
+        "symphony-bincode",
+        lambda: bc.decode(bc.encode(msg)),
+        number,
+        rounds,
+        "pure-Python bincode layout",
+    )
     _row(t, "encode", "symphony", lambda: mp.encode(msg), number, rounds)
     _row(t, "decode", "symphony", lambda: mp.decode(mp_bytes), number, rounds)
     _row(t, "encode", "symphony-bincode", lambda: bc.encode(msg), number, rounds)
@@ -133,10 +154,19 @@ def bench_envelope(number: int, rounds: int) -> list[Table]:
     msgspec = optional("msgspec")
     if msgspec is not None:
         fields = [
-            ("protocol_version", int), ("id", bytes), ("correlation_id", bytes | None),
-            ("kind", int), ("type", str), ("version", int), ("source", str), ("target", str),
-            ("timestamp", int), ("ttl_ms", int | None), ("priority", int),
-            ("payload", dict), ("metadata", dict),
+            ("protocol_version", int),
+            ("id", bytes),
+            ("correlation_id", bytes | None),
+            ("kind", int),
+            ("type", str),
+            ("version", int),
+            ("source", str),
+            ("target", str),
+            ("timestamp", int),
+            ("ttl_ms", int | None),
+            ("priority", int),
+            ("payload", dict),
+            ("metadata", dict),
         ]
         smap = msgspec.defstruct("EnvMap", fields)
         sarr = msgspec.defstruct("EnvArr", fields, array_like=True)
@@ -144,47 +174,105 @@ def bench_envelope(number: int, rounds: int) -> list[Table]:
             obj = cls(**as_dict)
             enc = msgspec.msgpack.Encoder().encode
             dec = msgspec.msgpack.Decoder(cls).decode
-            _row(t, "round trip", name, lambda obj=obj, enc=enc, dec=dec: dec(enc(obj)),
-                 number, rounds)
+            def rt(obj: Any = obj, enc: Any = enc, dec: Any = dec) -> object:
+                return dec(enc(obj))
+
+            _row(t, "round trip", name, rt, number, rounds)
             sizes.add("typical envelope", name, len(enc(obj)))
     else:
         t.add("round trip", "msgspec Struct", None)
     ormsgpack = optional("ormsgpack")
     if ormsgpack is not None:
-        _row(t, "round trip", "ormsgpack dict",
-             lambda: ormsgpack.unpackb(ormsgpack.packb(as_dict)), number, rounds)
+        _row(
+            t,
+            "round trip",
+            "ormsgpack dict",
+            lambda: ormsgpack.unpackb(ormsgpack.packb(as_dict)),
+            number,
+            rounds,
+        )
     orjson = optional("orjson")
     if orjson is not None:
-        _row(t, "round trip", "orjson dict", lambda: orjson.loads(orjson.dumps(json_dict)),
-             number, rounds)
+        _row(
+            t,
+            "round trip",
+            "orjson dict",
+            lambda: orjson.loads(orjson.dumps(json_dict)),
+            number,
+            rounds,
+        )
         sizes.add("typical envelope", "orjson dict", len(orjson.dumps(json_dict)))
     else:
         t.add("round trip", "orjson dict", None)
     _row(t, "round trip", "json dict", lambda: json.loads(json.dumps(json_dict)), number, rounds)
-    _row(t, "round trip", "msgpack dict",
-         lambda: msgpack.unpackb(msgpack.packb(as_dict)), number, rounds)
+    _row(
+        t,
+        "round trip",
+        "msgpack dict",
+        lambda: msgpack.unpackb(msgpack.packb(as_dict)),
+        number,
+        rounds,
+    )
     sizes.add("typical envelope", "msgpack dict", len(msgpack.packb(as_dict)))
 
     # header only: what the binary layout is for
     head = Message.new("editor.ping", None, kind=Kind.HEARTBEAT, source="core", target="editor")
     _row(t, "header only", "symphony", lambda: mp.decode(mp.encode(head)), number, rounds)
-    _row(t, "header only", "symphony-bincode", lambda: bc.decode(bc.encode(head)), number,
-         rounds)
+    _row(t, "header only", "symphony-bincode", lambda: bc.decode(bc.encode(head)), number, rounds)
     sizes.add("header only", "symphony", len(mp.encode(head)), "msgpack")
     sizes.add("header only", "symphony-bincode", len(bc.encode(head)))
 
     # construction
     c = Table("envelope construction", "µs per message", False)
-    DC = dataclasses.make_dataclass("DC", [f for f in (
-        "protocol_version", "id", "correlation_id", "kind", "type", "version", "source",
-        "target", "timestamp", "ttl_ms", "priority", "payload", "metadata")], slots=True)
-    (a, b, cc, d, e, f, g, h, i, j, k, l, m) = tuple(msg)
-    _row(c, "positional", "symphony", lambda: Message((a, b, cc, d, e, f, g, h, i, j, k, l, m)),
-         number * 4, rounds, "Message(fields)")
-    _row(c, "positional", "slots dataclass", lambda: DC(a, b, cc, d, e, f, g, h, i, j, k, l, m),
-         number * 4, rounds)
-    _row(c, "with defaults", "symphony", lambda: Message.new("editor.insert", l), number,
-         rounds, "Message.new: fresh id + timestamp + checks")
+    DC = dataclasses.make_dataclass(
+        "DC",
+        [
+            f
+            for f in (
+                "protocol_version",
+                "id",
+                "correlation_id",
+                "kind",
+                "type",
+                "version",
+                "source",
+                "target",
+                "timestamp",
+                "ttl_ms",
+                "priority",
+                "payload",
+                "metadata",
+            )
+        ],
+        slots=True,
+    )
+    (a, b, cc, d, e, f, g, h, i, j, k, pl, m) = tuple(msg)
+    _row(
+        c,
+        "positional",
+        "symphony",
+        lambda: Message((a, b, cc, d, e, f, g, h, i, j, k, pl, m)),
+        number * 4,
+        rounds,
+        "Message(fields)",
+    )
+    _row(
+        c,
+        "positional",
+        "slots dataclass",
+        lambda: DC(a, b, cc, d, e, f, g, h, i, j, k, pl, m),
+        number * 4,
+        rounds,
+    )
+    _row(
+        c,
+        "with defaults",
+        "symphony",
+        lambda: Message.new("editor.insert", pl),
+        number,
+        rounds,
+        "Message.new: fresh id + timestamp + checks",
+    )
     return [t, sizes, c]
 
 
@@ -195,11 +283,18 @@ def bench_schema(number: int, rounds: int) -> list[Table]:
     assert schema.is_valid(payload)
     _row(t, "valid", "symphony", lambda: schema.validate(payload), number, rounds)
 
-    def all_errors() -> object:
+    def all_errors() -> list[tuple[str, str]]:
         return schema.violations(INVALID_PAYLOAD)
 
-    _row(t, "invalid (all errors)", "symphony", all_errors, number, rounds,
-         f"{len(all_errors())} violations")  # type: ignore[arg-type]
+    _row(
+        t,
+        "invalid (all errors)",
+        "symphony",
+        all_errors,
+        number,
+        rounds,
+        f"{len(all_errors())} violations",
+    )
     js = schema.to_json_schema()
     fjs = optional("fastjsonschema")
     if fjs is not None:
@@ -213,16 +308,29 @@ def bench_schema(number: int, rounds: int) -> list[Table]:
                 return None
             raise AssertionError("fastjsonschema accepted an invalid payload")
 
-        _row(t, "invalid (all errors)", "fastjsonschema", fjs_first, number, rounds,
-             "first error only")
+        _row(
+            t,
+            "invalid (all errors)",
+            "fastjsonschema",
+            fjs_first,
+            number,
+            rounds,
+            "first error only",
+        )
     else:
         t.add("valid", "fastjsonschema", None)
     jsonschema = optional("jsonschema")
     if jsonschema is not None:
         v = jsonschema.Draft202012Validator(js)
         _row(t, "valid", "jsonschema", lambda: v.validate(payload), max(1, number // 20), rounds)
-        _row(t, "invalid (all errors)", "jsonschema",
-             lambda: list(v.iter_errors(INVALID_PAYLOAD)), max(1, number // 20), rounds)
+        _row(
+            t,
+            "invalid (all errors)",
+            "jsonschema",
+            lambda: list(v.iter_errors(INVALID_PAYLOAD)),
+            max(1, number // 20),
+            rounds,
+        )
     else:
         t.add("valid", "jsonschema", None)
     pydantic = optional("pydantic")
@@ -231,18 +339,26 @@ def bench_schema(number: int, rounds: int) -> list[Table]:
 
         P = pydantic
         NonNeg = Annotated[int, P.Field(ge=0)]
-        Cursor = P.create_model("Cursor", line=(NonNeg, ...), column=(NonNeg, ...),
-                                __config__=P.ConfigDict(extra="forbid", strict=True))
+        Cursor = P.create_model(
+            "Cursor",
+            line=(NonNeg, ...),
+            column=(NonNeg, ...),
+            __config__=P.ConfigDict(extra="forbid", strict=True),
+        )
         Model = P.create_model(
             "Insert",
-            view_id=(Annotated[str, P.Field(min_length=1, max_length=64,
-                                            pattern=r"^view-[0-9]+$")], ...),
+            view_id=(
+                Annotated[str, P.Field(min_length=1, max_length=64, pattern=r"^view-[0-9]+$")],
+                ...,
+            ),
             path=(Annotated[str, P.Field(min_length=1, max_length=4096)], ...),
             chars=(Annotated[str, P.Field(max_length=1 << 20)], ...),
             revision=(NonNeg, ...),
             range=(Annotated[list[NonNeg], P.Field(min_length=2, max_length=2)], ...),
-            tags=(Annotated[list[Literal["edit", "ai", "user", "undo"]],
-                            P.Field(max_length=16)], ...),
+            tags=(
+                Annotated[list[Literal["edit", "ai", "user", "undo"]], P.Field(max_length=16)],
+                ...,
+            ),
             cursor=(Cursor, ...),
             __config__=P.ConfigDict(extra="forbid", strict=True),
         )
@@ -264,7 +380,10 @@ def bench_schema(number: int, rounds: int) -> list[Table]:
 def bench_jsonrpc(number: int, rounds: int) -> list[Table]:
     t = Table("JSON-RPC request parse + dispatch + reply", "µs per request", False)
     req = b'{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}'
-    named = b'{"jsonrpc": "2.0", "method": "subtract", "params": {"minuend": 42, "subtrahend": 23}, "id": 3}'
+    named = (
+        b'{"jsonrpc": "2.0", "method": "subtract", '
+        b'"params": {"minuend": 42, "subtrahend": 23}, "id": 3}'
+    )
 
     def subtract(minuend: int, subtrahend: int) -> int:
         return minuend - subtrahend
@@ -275,15 +394,27 @@ def bench_jsonrpc(number: int, rounds: int) -> list[Table]:
     _row(t, "by name", "symphony", lambda: rpc.handle(named), number, rounds)
     jsonrpc_pkg = optional("jsonrpc")
     if jsonrpc_pkg is not None:
-        from jsonrpc import Dispatcher as PeerDispatcher
+        from jsonrpc import Dispatcher as PeerDispatcher  # type: ignore[import-untyped]
         from jsonrpc import JSONRPCResponseManager
 
         d = PeerDispatcher()
         d["subtract"] = subtract
-        _row(t, "by position", "json-rpc",
-             lambda: JSONRPCResponseManager.handle(req.decode(), d).json, number, rounds)
-        _row(t, "by name", "json-rpc",
-             lambda: JSONRPCResponseManager.handle(named.decode(), d).json, number, rounds)
+        _row(
+            t,
+            "by position",
+            "json-rpc",
+            lambda: JSONRPCResponseManager.handle(req.decode(), d).json,
+            number,
+            rounds,
+        )
+        _row(
+            t,
+            "by name",
+            "json-rpc",
+            lambda: JSONRPCResponseManager.handle(named.decode(), d).json,
+            number,
+            rounds,
+        )
     else:
         t.add("by position", "json-rpc", None)
     return [t]
@@ -343,7 +474,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
     ap.add_argument("--rounds", type=int, default=7, help="rounds per figure (median)")
     ap.add_argument(
-        "--only", choices=["envelope", "schema", "jsonrpc", "framing"], action="append",
+        "--only",
+        choices=["envelope", "schema", "jsonrpc", "framing"],
+        action="append",
         help="run only these groups (repeatable)",
     )
     args = ap.parse_args(argv)
@@ -352,13 +485,19 @@ def main(argv: list[str] | None = None) -> int:
     groups = args.only or ["envelope", "schema", "jsonrpc", "framing"]
     t0 = time.perf_counter()
     for g in groups:
-        fn = {"envelope": bench_envelope, "schema": bench_schema, "jsonrpc": bench_jsonrpc,
-              "framing": bench_framing}[g]
+        fn = {
+            "envelope": bench_envelope,
+            "schema": bench_schema,
+            "jsonrpc": bench_jsonrpc,
+            "framing": bench_framing,
+        }[g]
         for table in fn(number, rounds):
             table.print()
             print()
-    print(f"(protocol benchmarks took {time.perf_counter() - t0:.1f} s; medians of {rounds} "
-          f"rounds; ratios are same-run)")
+    print(
+        f"(protocol benchmarks took {time.perf_counter() - t0:.1f} s; medians of {rounds} "
+        f"rounds; ratios are same-run)"
+    )
     _ = (MessageId, new_id)
     return 0
 

@@ -249,6 +249,7 @@ class JsonRpcConnection:
         self.max_frame = max_frame
         self.max_batch = max_batch
         self._events: deque[Event] = deque()
+        self._raw: deque[bytes | bytearray | memoryview | str] = deque()
         self._out: list[bytes] = []
         self._sent: dict[tuple[bool, RequestId], str] = {}
         """Requests we sent and await an answer to: id key -> method."""
@@ -286,8 +287,9 @@ class JsonRpcConnection:
         self._framer.receive_data(data)
 
     def receive_message(self, body: bytes | bytearray | memoryview | str) -> None:
-        """Feed one complete JSON text (already framed by the transport)."""
-        self._process(body)
+        """Feed one complete JSON text (already framed by the transport); it is parsed by
+        the next :meth:`next_event` call (which raises any error)."""
+        self._raw.append(body)
 
     def next_event(self) -> Event | type[NEED_DATA] | type[EOF]:
         """The next event, :class:`NEED_DATA` or :class:`EOF`.
@@ -298,6 +300,9 @@ class JsonRpcConnection:
         """
         events = self._events
         while not events:
+            if self._raw:
+                self._process(self._raw.popleft())
+                continue
             if self._framer is None:
                 return NEED_DATA
             frame = self._framer.next_frame()

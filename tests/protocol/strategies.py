@@ -18,7 +18,9 @@ big_ints = st.one_of(
 )
 
 aware_datetimes = st.datetimes(
-    min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30), timezones=st.just(dt.timezone.utc)
+    min_value=dt.datetime(1, 1, 2),
+    max_value=dt.datetime(9999, 12, 30),
+    timezones=st.just(dt.UTC),
 )
 
 scalars = st.one_of(
@@ -53,7 +55,9 @@ json_values: st.SearchStrategy[Any] = st.recursive(
     ),
     lambda children: st.one_of(
         st.lists(children, max_size=4),
-        st.dictionaries(st.text(alphabet=st.characters(exclude_categories=("Cs",))), children, max_size=4),
+        st.dictionaries(
+            st.text(alphabet=st.characters(exclude_categories=("Cs",))), children, max_size=4
+        ),
     ),
     max_leaves=12,
 )

@@ -41,8 +41,12 @@ CASES: list[tuple[str, B.Layout, Any, bytes]] = [
     ("map", B.map_of(B.U8, B.BOOL), {7: False}, b"\x01" + b"\x00" * 7 + b"\x07\x00"),
     ("unit variant", SHAPE, ("Empty", None), b"\x00\x00\x00\x00"),
     ("newtype variant", SHAPE, ("Circle", 2.0), b"\x01\x00\x00\x00" + struct.pack("<d", 2.0)),
-    ("seq variant", SHAPE, ("Poly", [{"x": 0, "y": 1}]),
-     b"\x02\x00\x00\x00" + b"\x01" + b"\x00" * 7 + b"\x00\x00\x00\x00\x01\x00\x00\x00"),
+    (
+        "seq variant",
+        SHAPE,
+        ("Poly", [{"x": 0, "y": 1}]),
+        b"\x02\x00\x00\x00" + b"\x01" + b"\x00" * 7 + b"\x00\x00\x00\x00\x01\x00\x00\x00",
+    ),
     ("unit enum", B.unit_enum("Kind", ["A", "B", "C"]), 2, b"\x02\x00\x00\x00"),
     ("id", B.MESSAGE_ID, MessageId.from_bytes(bytes(16)), bytes(16)),
     ("Value::Null", B.VALUE, None, b"\x00\x00\x00\x00"),
@@ -53,15 +57,36 @@ CASES: list[tuple[str, B.Layout, Any, bytes]] = [
     ("Value::Str", B.VALUE, "a", b"\x05\x00\x00\x00\x01" + b"\x00" * 7 + b"a"),
     ("Value::Bytes", B.VALUE, b"a", b"\x06\x00\x00\x00\x01" + b"\x00" * 7 + b"a"),
     ("Value::Array", B.VALUE, [None], b"\x07\x00\x00\x00\x01" + b"\x00" * 7 + b"\x00" * 4),
-    ("Value::Map", B.VALUE, {"k": None},
-     b"\x08\x00\x00\x00\x01" + b"\x00" * 7 + b"\x05\x00\x00\x00\x01" + b"\x00" * 7 + b"k" + b"\x00" * 4),
-    ("Value::BigInt", B.VALUE, 1 << 64, b"\x09\x00\x00\x00\x09" + b"\x00" * 7 + b"\x01" + b"\x00" * 8),
-    ("Value::Id", B.VALUE, MessageId.from_bytes(bytes(range(16))), b"\x0b\x00\x00\x00" + bytes(range(16))),
+    (
+        "Value::Map",
+        B.VALUE,
+        {"k": None},
+        b"\x08\x00\x00\x00\x01"
+        + b"\x00" * 7
+        + b"\x05\x00\x00\x00\x01"
+        + b"\x00" * 7
+        + b"k"
+        + b"\x00" * 4,
+    ),
+    (
+        "Value::BigInt",
+        B.VALUE,
+        1 << 64,
+        b"\x09\x00\x00\x00\x09" + b"\x00" * 7 + b"\x01" + b"\x00" * 8,
+    ),
+    (
+        "Value::Id",
+        B.VALUE,
+        MessageId.from_bytes(bytes(range(16))),
+        b"\x0b\x00\x00\x00" + bytes(range(16)),
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "layout", "value", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_bytes_match_bincode_rules(name: str, layout: B.Layout, value: Any, expected: bytes) -> None:
+def test_bytes_match_bincode_rules(
+    name: str, layout: B.Layout, value: Any, expected: bytes
+) -> None:
     assert B.encode(layout, value) == expected
     assert B.decode(layout, expected) == value
 
@@ -73,12 +98,30 @@ def test_value_tags_are_documented_order() -> None:
 @pytest.mark.parametrize(
     ("layout", "value"),
     [
-        (B.U8, 256), (B.U8, -1), (B.I8, 128), (B.U32, 1.5), (B.U64, True), (B.F64, "x"),
-        (B.BOOL, 1), (B.STR, b"x"), (B.STR, "\ud800"), (B.BYTES, "x"), (B.fixed_bytes(2), b"abc"),
-        (POINT, {"x": 1}), (POINT, {"x": 1, "y": 2, "z": 3}), (POINT, [1, 2]),
-        (SHAPE, ("Square", 1)), (SHAPE, ("Empty", 1)), (B.seq(B.U8), "ab"), (B.map_of(B.STR, B.U8), []),
-        (B.tuple_of(B.U8), (1, 2)), (B.unit_enum("K", ["A"]), 1), (B.UNIT, 0), (B.MESSAGE_ID, b"x" * 16),
-        (B.VALUE, object()), (B.VALUE, {1, 2}),
+        (B.U8, 256),
+        (B.U8, -1),
+        (B.I8, 128),
+        (B.U32, 1.5),
+        (B.U64, True),
+        (B.F64, "x"),
+        (B.BOOL, 1),
+        (B.STR, b"x"),
+        (B.STR, "\ud800"),
+        (B.BYTES, "x"),
+        (B.fixed_bytes(2), b"abc"),
+        (POINT, {"x": 1}),
+        (POINT, {"x": 1, "y": 2, "z": 3}),
+        (POINT, [1, 2]),
+        (SHAPE, ("Square", 1)),
+        (SHAPE, ("Empty", 1)),
+        (B.seq(B.U8), "ab"),
+        (B.map_of(B.STR, B.U8), []),
+        (B.tuple_of(B.U8), (1, 2)),
+        (B.unit_enum("K", ["A"]), 1),
+        (B.UNIT, 0),
+        (B.MESSAGE_ID, b"x" * 16),
+        (B.VALUE, object()),
+        (B.VALUE, {1, 2}),
     ],
 )
 def test_values_outside_the_layout_are_refused(layout: B.Layout, value: Any) -> None:
@@ -110,8 +153,11 @@ def test_struct_error_names_the_field() -> None:
         (B.VALUE, b"\x0a\x00\x00\x00" + b"\x00" * 8 + b"\xff\xff\xff\xff", "nanos"),
         (B.VALUE, b"\x0a\x00\x00\x00" + struct.pack("<qI", 1 << 62, 0), "range"),
         (B.VALUE, b"\x09\x00\x00\x00" + b"\x00" * 8, "big integer"),
-        (B.VALUE, b"\x08\x00\x00\x00\x01" + b"\x00" * 7 + b"\x07\x00\x00\x00" + b"\x00" * 8 + b"\x00" * 4,
-         "unhashable"),
+        (
+            B.VALUE,
+            b"\x08\x00\x00\x00\x01" + b"\x00" * 7 + b"\x07\x00\x00\x00" + b"\x00" * 8 + b"\x00" * 4,
+            "unhashable",
+        ),
     ],
 )
 def test_hostile_bytes_raise_codec_error(layout: B.Layout, data: bytes, needle: str) -> None:

@@ -77,7 +77,8 @@ def test_ids_differ_in_forked_child() -> None:
 def test_equality_and_hash() -> None:
     a = Message.new("t", [1, 2], id=new_id(), timestamp=5)
     b = Message(tuple(a))
-    assert a == b and not (a != b)
+    assert a == b
+    assert (a != b) is False
     assert a != a.replace(payload=[1, 3])
     assert a != tuple(a)  # a Message only equals a Message
     with pytest.raises(TypeError):
@@ -85,16 +86,29 @@ def test_equality_and_hash() -> None:
 
 
 def test_repr_names_fields() -> None:
-    m = Message.new("editor.save", {"view_id": "v1"}, id=MessageId.from_bytes(bytes(16)), timestamp=1)
+    m = Message.new(
+        "editor.save", {"view_id": "v1"}, id=MessageId.from_bytes(bytes(16)), timestamp=1
+    )
     r = repr(m)
-    assert r.startswith("Message(protocol_version=1, id=MessageId('00000000-0000-0000-0000-000000000000')")
+    assert r.startswith(
+        "Message(protocol_version=1, id=MessageId('00000000-0000-0000-0000-000000000000')"
+    )
     assert "type='editor.save'" in r and "payload={'view_id': 'v1'}" in r
 
 
 def test_builder() -> None:
-    req = MessageBuilder("editor.insert").request().source("core").target("editor").payload(
-        {"chars": "x"}
-    ).priority(Priority.CRITICAL).ttl_ms(100).version(2).meta("trace", "t1").build()
+    req = (
+        MessageBuilder("editor.insert")
+        .request()
+        .source("core")
+        .target("editor")
+        .payload({"chars": "x"})
+        .priority(Priority.CRITICAL)
+        .ttl_ms(100)
+        .version(2)
+        .meta("trace", "t1")
+        .build()
+    )
     assert req.kind is Kind.REQUEST and req.priority is Priority.CRITICAL
     assert req.ttl_ms == 100 and req.version == 2 and req.metadata == {"trace": "t1"}
     resp = MessageBuilder("editor.insert").response_to(req).build()
