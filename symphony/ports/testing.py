@@ -213,8 +213,9 @@ async def check_text_editing_port(
 
     Covers revisions, code-point positions, atomic multi-edits, no-op calls, undo/redo,
     files (open, reopen, save, save-as, missing files), events (kinds, order, mirrorable
-    edits, ``CLOSED`` ends the stream, several subscribers), every error class, and
-    ``random_ops`` random operations (from ``seed``) compared with a snapshot model.
+    edits, ``CLOSED`` ends the stream, several subscribers), concurrent callers, every
+    error class, and ``random_ops`` random operations (from ``seed``) compared with a
+    snapshot model.
     """
     await _te_basic(make_port)
     await _te_noops(make_port)
@@ -222,6 +223,7 @@ async def check_text_editing_port(
     await _te_errors(make_port, timeout)
     await _te_files(make_port)
     await _te_events(make_port, timeout)
+    await _te_concurrent(make_port, timeout)
     await _te_random(make_port, timeout, random_ops, seed)
 
 
@@ -481,6 +483,28 @@ async def _te_events(make_port: MakePort[TextEditingPort], timeout: float) -> No
                 rev = await port.insert(c, 0, "x")
                 ev = await _next(stay, "event after another subscriber left", timeout)
                 _equal((ev.kind, ev.revision), (BufferEventKind.EDITED, rev), "that event")
+
+
+async def _te_concurrent(make_port: MakePort[TextEditingPort], timeout: float) -> None:
+    """Concurrent callers: every change gets its own revision; events follow revision order."""
+    n = 16
+    async with make_port() as port:
+        b = await port.open_file()
+        got: list[Revision] = []
+
+        async def writer(i: int) -> None:
+            got.append(await port.insert(b, 0, "x"))
+
+        async with port.subscribe(b) as events:
+            with trio.fail_after(timeout):
+                async with trio.open_nursery() as nursery:
+                    for i in range(n):
+                        nursery.start_soon(writer, i)
+            _equal(sorted(got), [Revision(i) for i in range(1, n + 1)], "concurrent revisions")
+            _equal(await port.get_content(b), "x" * n, "content after concurrent inserts")
+            for i in range(1, n + 1):
+                ev = await _next(events, f"event of concurrent insert #{i}", timeout)
+                _equal(ev.revision, Revision(i), "events arrive in revision order")
 
 
 async def _te_random(
