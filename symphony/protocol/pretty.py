@@ -203,9 +203,15 @@ def compact(obj: Any) -> str:
         if obj.metadata:
             parts.append(f"meta={_inline(obj.metadata)}")
         return " ".join(parts)
+    if isinstance(obj, ErrorObject):
+        return f"error {obj.code} {obj.message}" + (
+            f" {_inline(obj.data)}" if obj.data is not None else ""
+        )
     d = _jsonrpc_obj(obj)
     if isinstance(d, list):
         return f"batch[{len(d)}]: " + " | ".join(compact(x) for x in d)
+    if isinstance(d, dict) and "<unparsable>" in d:
+        return f"unparsable {_inline(d['<unparsable>'])}"
     if not isinstance(d, dict):
         return f"jsonrpc ? {_inline(d)}"
     if "method" in d:
