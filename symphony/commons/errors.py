@@ -29,6 +29,11 @@ from typing import ClassVar, Self
 __all__ = [
     "AllocError",
     "AllocRequestError",
+    "ArtifactConflict",
+    "ArtifactCorrupt",
+    "ArtifactKeyError",
+    "ArtifactNotFound",
+    "ArtifactTooLarge",
     "ArenaClosed",
     "ArenaExhausted",
     "ArenaFormatError",
@@ -79,6 +84,14 @@ __all__ = [
     "WorkflowValidationError",
     "error_context",
     "map_exceptions",
+    "BusError",
+    "EndpointExists",
+    "EndpointNotFound",
+    "HandlerError",
+    "NoRoute",
+    "PoolExhausted",
+    "RequestTimeout",
+    "SubscriberDisconnected",
 ]
 
 
@@ -502,3 +515,71 @@ class WorkflowValidationError(ValidationError):
     ):
         super().__init__(message, details=details)
         self.problems: list[object] = list(problems or [])
+
+
+# --------------------------------------------------------------------------- appended: artifacts
+class ArtifactNotFound(NotFoundError):
+    """No artifact (or name, or version of a name) matches the reference given."""
+
+    category = "not-found"
+
+
+class ArtifactCorrupt(StorageError):
+    """Stored artifact data failed a check (hash, authentication tag, pack record framing):
+    the data is refused, never returned."""
+
+
+class ArtifactKeyError(SymphonyError):
+    """The encryption key is missing, malformed, or not the key the store was created with."""
+
+    category = "config"
+
+
+class ArtifactConflict(SymphonyError):
+    """A write raced another one: the expected version of a name was not the current one, or
+    a chunk it relied on was collected meanwhile. Nothing was written; retrying is safe."""
+
+    category = "io"
+
+
+class ArtifactTooLarge(ValidationError):
+    """An input exceeds the store's ``max_artifact_bytes`` (refused; nothing becomes visible)."""
+
+
+# --------------------------------------------------------------------------- appended: transport + bus
+class PoolExhausted(TransportError):
+    """A connection pool is at ``max_size`` and no connection came back in time."""
+
+
+class BusError(SymphonyError):
+    """The message bus could not deliver, route or correlate a message."""
+
+    category = "bus"
+
+
+class NoRoute(BusError, LookupError):
+    """No endpoint, route or default route matches the message (named in the message)."""
+
+
+class EndpointExists(BusError):
+    """An endpoint id is already registered on this bus."""
+
+
+class EndpointNotFound(BusError, NotFoundError):
+    """An endpoint id is not registered on this bus."""
+
+    category = "bus"
+
+
+class RequestTimeout(BusError, SymphonyTimeout):
+    """A request got no response before its deadline (its pending entry is gone)."""
+
+    category = "bus"
+
+
+class HandlerError(BusError):
+    """A handler raised while serving a request; the peer's error travels back as this."""
+
+
+class SubscriberDisconnected(BusError):
+    """A subscription with the ``disconnect`` policy fell behind and was closed by the bus."""

@@ -1,0 +1,1 @@
+"""The Pit: in-process infrastructure extensions (artifact store, …)."""
