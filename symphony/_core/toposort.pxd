@@ -39,7 +39,7 @@ cdef extern from "symphony/toposort.h" nogil:
     void sy_topo_order_by_level(sy_node n, const sy_node *queue, sy_node *gen_end,
                                 sy_node ngen, sy_node *level, sy_node *out)
     sy_node sy_topo_kahn_lex(sy_node n, const sy_edge *off, const sy_node *tgt, sy_node *rem,
-                             sy_node *heap, sy_node *out)
+                             sy_node *queue, sy_node *out)
     sy_node sy_topo_find_cycle(sy_node n, const sy_edge *off, const sy_node *tgt,
                                const sy_node *rem, sy_node *minpred, sy_node *cycle)
     sy_node sy_topo_reach(sy_node n, const sy_edge *off, const sy_node *tgt,
@@ -90,6 +90,8 @@ cdef class Graph:
     cdef sy_edge *_roff       # n + 2, reverse CSR: built on first use (ancestors, predecessors)
     cdef sy_node *_rsrc       # m
     cdef uint32_t *_mark      # n, visit stamps for reachability; NULL until first use
+    cdef sy_node *_reach_out  # n, reachability output scratch (with _mark)
+    cdef uint64_t *_bits      # (n + 63) / 64 words, reachability bitmap scratch (with _mark)
     cdef uint32_t _stamp
     cdef bint _mark_busy
     cdef bint _frozen         # __init__ / from_csr done: never re-initialised

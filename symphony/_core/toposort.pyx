@@ -225,6 +225,8 @@ cdef class Graph:
         free(self._roff)
         free(self._rsrc)
         free(self._mark)
+        free(self._reach_out)
+        free(self._bits)
 
     cdef int _alloc(self, sy_node n, sy_edge m) except -1:
         if self._frozen:
@@ -447,7 +449,7 @@ cdef class Graph:
         cdef array out = _new_i32(n)
         cdef sy_node *o = <sy_node *>out.data.as_ints
         cdef sy_node *rem = <sy_node *>_xmalloc(<size_t>n * sizeof(sy_node))
-        cdef sy_node *heap = <sy_node *>malloc(<size_t>n * sizeof(sy_node) if n else 1)
+        cdef sy_node *heap = <sy_node *>malloc(2 * (<size_t>n + 16) * sizeof(sy_node))
         try:
             if heap == NULL:
                 raise MemoryError()
@@ -559,7 +561,15 @@ cdef class Graph:
         if not self._mark_busy:
             if self._mark == NULL:
                 self._mark = <uint32_t *>calloc(<size_t>n if n else 1, sizeof(uint32_t))
-                if self._mark == NULL:
+                self._reach_out = <sy_node *>malloc(<size_t>n * sizeof(sy_node) if n else 1)
+                self._bits = <uint64_t *>malloc((<size_t>n + 63) // 64 * sizeof(uint64_t) + 8)
+                if self._mark == NULL or self._reach_out == NULL or self._bits == NULL:
+                    free(self._mark)
+                    free(self._reach_out)
+                    free(self._bits)
+                    self._mark = NULL
+                    self._reach_out = NULL
+                    self._bits = NULL
                     raise MemoryError()
             self._stamp += 1
             if self._stamp == 0:  # wrapped: forget every old stamp
@@ -567,17 +577,17 @@ cdef class Graph:
                 self._stamp = 1
             mark = self._mark
             stamp = self._stamp
+            o = self._reach_out
+            bits = self._bits
             self._mark_busy = True
             shared = True
-        else:  # another thread is using the shared marks
+        else:  # another thread is using the cached scratch: private scratch
             mark = <uint32_t *>calloc(<size_t>n if n else 1, sizeof(uint32_t))
-            if mark == NULL:
-                raise MemoryError()
+            o = <sy_node *>malloc(<size_t>n * sizeof(sy_node) if n else 1)
+            bits = <uint64_t *>malloc((<size_t>n + 63) // 64 * sizeof(uint64_t) + 8)
             stamp = 1
-        o = <sy_node *>malloc(<size_t>n * sizeof(sy_node) if n else 1)
-        bits = <uint64_t *>malloc((<size_t>n + 63) // 64 * sizeof(uint64_t) + 8)
         try:
-            if o == NULL or bits == NULL:
+            if mark == NULL or o == NULL or bits == NULL:
                 raise MemoryError()
             with nogil:
                 r = sy_topo_reach(n, off, tgt, seed_ptr, nseeds,
@@ -587,12 +597,12 @@ cdef class Graph:
                 memcpy(out.data.as_ints, o, <size_t>r * sizeof(sy_node))
             return out
         finally:
-            free(o)
-            free(bits)
             if shared:
                 self._mark_busy = False
             else:
                 free(mark)
+                free(o)
+                free(bits)
 
     def descendants(self, nodes, include_self=False):
         """descendants(nodes, include_self=False) -> array. See :meth:`symphony.reference.toposort.Graph.descendants`."""
@@ -874,7 +884,7 @@ def _floor_lex(Graph graph):
     """Bench only: the C floor of the smallest-index-first order (heap Kahn, no output)."""
     cdef sy_node n = graph._n, emitted
     cdef sy_node *rem = <sy_node *>_xmalloc(<size_t>n * sizeof(sy_node))
-    cdef sy_node *heap = <sy_node *>_xmalloc(<size_t>n * sizeof(sy_node))
+    cdef sy_node *heap = <sy_node *>_xmalloc(2 * (<size_t>n + 16) * sizeof(sy_node))
     cdef sy_node *out = <sy_node *>_xmalloc(<size_t>n * sizeof(sy_node))
     with nogil:
         memcpy(rem, graph._indeg, <size_t>n * sizeof(sy_node))

@@ -305,47 +305,87 @@ static inline void sy_topo_order_by_level(sy_node n, const sy_node *queue, sy_no
     for (v = 0; v < n; v++) out[gen_end[level[v]]++] = v;
 }
 
-/* Kahn with a binary min-heap: among ready nodes, the smallest index first.
- *   rem: in-degrees, consumed as in sy_topo_kahn.  heap, out: n entries each.
+/* A min-queue of node ids as a hierarchical bitmap: level 0 has a bit per node, level d+1
+ * a bit per non-empty word of level d, and the top level is one word. Insert and pop-min
+ * cost O(log64 n) word operations (at most 6 levels) with no data-dependent comparisons. */
+typedef struct sy__bitq {
+    uint64_t *lv[7];
+    int depth;
+} sy__bitq;
+
+/* Words needed for n ids (always <= n / 63 + 6, which is < 2 * (n + 16) 32-bit entries). */
+static inline size_t sy__bitq_words(sy_node n)
+{
+    size_t words = 0, k = (size_t)(uint32_t)(n > 0 ? n : 1);
+    do {
+        k = (k + 63) / 64;
+        words += k;
+    } while (k > 1);
+    return words;
+}
+
+static inline void sy__bitq_init(sy__bitq *q, sy_node n, uint64_t *mem)
+{
+    size_t k = (size_t)(uint32_t)(n > 0 ? n : 1);
+    q->depth = 0;
+    do {
+        k = (k + 63) / 64;
+        q->lv[q->depth++] = mem;
+        memset(mem, 0, k * sizeof *mem);
+        mem += k;
+    } while (k > 1);
+}
+
+static inline void sy__bitq_push(sy__bitq *q, sy_node v)
+{
+    uint64_t i = (uint64_t)(uint32_t)v;
+    int d;
+    for (d = 0; d < q->depth; d++) {
+        uint64_t *w = &q->lv[d][i >> 6];
+        const uint64_t before = *w;
+        *w = before | ((uint64_t)1 << (i & 63));
+        if (before != 0) break; /* the levels above already know this word */
+        i >>= 6;
+    }
+}
+
+static inline int sy__bitq_empty(const sy__bitq *q) { return q->lv[q->depth - 1][0] == 0; }
+
+static inline sy_node sy__bitq_pop(sy__bitq *q)
+{
+    uint64_t i = 0, j;
+    int d;
+    for (d = q->depth - 1; d >= 0; d--) i = (i << 6) | (uint64_t)__builtin_ctzll(q->lv[d][i]);
+    for (d = 0, j = i; d < q->depth; d++) {
+        uint64_t *w = &q->lv[d][j >> 6];
+        *w &= ~((uint64_t)1 << (j & 63));
+        if (*w != 0) break;
+        j >>= 6;
+    }
+    return (sy_node)i;
+}
+
+/* Kahn with a min-queue: among ready nodes, the smallest index first.
+ *   rem:   in-degrees, consumed as in sy_topo_kahn.
+ *   queue: 2 * (n + 16) entries of scratch (8-byte aligned: it holds a bitmap).
+ *   out:   n entries.
  * Returns the number of emitted nodes (n iff acyclic). */
 static inline sy_node sy_topo_kahn_lex(sy_node n, const sy_edge *off, const sy_node *tgt,
-                                       sy_node *rem, sy_node *heap, sy_node *out)
+                                       sy_node *rem, sy_node *queue, sy_node *out)
 {
-    sy_node v, size = 0, count = 0;
-    /* ascending insertion keeps the heap property without sifting */
+    sy__bitq q;
+    sy_node v, count = 0;
+    sy__bitq_init(&q, n, (uint64_t *)(void *)queue);
     for (v = 0; v < n; v++)
-        if (rem[v] == 0) heap[size++] = v;
-    while (size > 0) {
-        const sy_node u = heap[0];
+        if (rem[v] == 0) sy__bitq_push(&q, v);
+    while (!sy__bitq_empty(&q)) {
+        const sy_node u = sy__bitq_pop(&q);
         sy_edge e;
         const sy_edge stop = off[u + 1];
         out[count++] = u;
-        /* pop: move the last element down from the root */
-        {
-            const sy_node x = heap[--size];
-            sy_node i = 0;
-            for (;;) {
-                sy_node c = 2 * i + 1;
-                if (c >= size) break;
-                if (c + 1 < size && heap[c + 1] < heap[c]) c++;
-                if (heap[c] >= x) break;
-                heap[i] = heap[c];
-                i = c;
-            }
-            if (size > 0) heap[i] = x;
-        }
         for (e = off[u]; e < stop; e++) {
             const sy_node w = tgt[e];
-            if (--rem[w] == 0) { /* push w: sift up */
-                sy_node i = size++;
-                while (i > 0) {
-                    const sy_node p = (i - 1) / 2;
-                    if (heap[p] <= w) break;
-                    heap[i] = heap[p];
-                    i = p;
-                }
-                heap[i] = w;
-            }
+            if (--rem[w] == 0) sy__bitq_push(&q, w);
         }
     }
     return count;
@@ -409,8 +449,8 @@ static inline sy_node sy_topo_find_cycle(sy_node n, const sy_edge *off, const sy
  *   bits:  (n + 63) / 64 words of scratch, or NULL.
  *   out:   n entries; receives the reached nodes in ascending order.
  * Returns how many (r). Cost: O(r + their edges) for the walk; the result is then sorted in
- * O(r log r) when r <= n / 16, else collected in O(n / 8 + r) from a bitmap (O(n) from mark
- * when bits is NULL) -- both O(r) since n < 16 r there. */
+ * O(r log r) when r <= n / 512, else collected from a bitmap in O(n / 64 + r) word
+ * operations (O(n) from mark when bits is NULL) -- O(r) either way up to the log factor. */
 static inline sy_node sy_topo_reach(sy_node n, const sy_edge *off, const sy_node *tgt,
                                     const sy_node *seeds, sy_edge nseeds, int include_self,
                                     uint32_t *mark, uint32_t stamp, uint64_t *bits,
@@ -439,7 +479,7 @@ static inline sy_node sy_topo_reach(sy_node n, const sy_edge *off, const sy_node
             if (mark[v] != stamp) { mark[v] = stamp; out[r++] = v; }
         }
     }
-    if (r <= n / 16) {
+    if (r <= n / 512) {
         sy_topo_sort_nodes(out, r);
     } else if (bits != NULL) {
         const size_t words = ((size_t)(uint32_t)n + 63) / 64;
