@@ -5,7 +5,9 @@ Rows (medians of several rounds, one process run; ratios are to Symphony in the 
 * **validate 10k/50k** — the whole pipeline (ids, dangling edges, ports, types, producers,
   required inputs, orphans, cycles, order and levels) from a ``Workflow`` object:
   *cold* = a model freshly built (nothing cached, the dense index built inside the timing);
-  *after an edit* = a new ``Workflow`` sharing unchanged node objects (as an editor produces).
+  *after an edit* = a new ``Workflow`` sharing unchanged node objects (as an editor produces);
+  *re-validate* = the same ``Workflow`` again (its dense id->int index and the kernel's order
+  are kept on the model; every other check runs again).
   The peers only build a graph and sort it (no port or type checks): networkx
   ``DiGraph`` + ``is_directed_acyclic_graph`` + ``topological_sort``, ``graphlib``
   ``TopologicalSorter.static_order``, rustworkx ``PyDiGraph`` + ``topological_sort``.
@@ -170,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     t.add(case, "symphony (after edit)", median_time(after_edit, rounds=rounds) * 1e3,
           "new Workflow, same nodes")
+    t.add(case, "symphony (re-validate)", median_time(lambda: validate(wf), rounds=rounds) * 1e3,
+          "same Workflow: index + order kept")
     _peer_rows(t, case, wf, rounds)
 
     case = "order only"

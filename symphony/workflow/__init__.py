@@ -15,12 +15,14 @@ API index (the submodules hold the documentation):
 - :mod:`.serialize` — JSON / MessagePack documents, migrations, pretty printer
 - :mod:`.templates` — :class:`Template`, :class:`TemplateLibrary`
 - :mod:`.state` — :class:`RunState`, :class:`NodeState`, :func:`transition`
+- :mod:`.files` — :func:`load_file` (workflow or template, JSON/TOML/binary)
 """
 
 from __future__ import annotations
 
 from symphony.commons.errors import WorkflowValidationError
 from symphony.workflow.builder import WorkflowBuilder
+from symphony.workflow.files import load_file, parse_params
 from symphony.workflow.graph import (
     GraphIndex,
     WorkflowCycleError,
@@ -28,6 +30,8 @@ from symphony.workflow.graph import (
     bfs,
     descendants,
     dfs,
+    edges_by_source,
+    edges_by_target,
     execution_levels,
     subgraph,
     topological_order,
@@ -131,15 +135,19 @@ __all__ = [
     "dfs",
     "dumps_json",
     "dumps_msgpack",
+    "edges_by_source",
+    "edges_by_target",
     "evaluate",
     "execution_levels",
     "from_dict",
     "is_compatible",
     "load",
+    "load_file",
     "load_template",
     "loads_json",
     "loads_msgpack",
     "migrate",
+    "parse_params",
     "parse_predicate",
     "parse_type",
     "port",

@@ -29,6 +29,8 @@ __all__ = [
     "bfs",
     "descendants",
     "dfs",
+    "edges_by_source",
+    "edges_by_target",
     "execution_levels",
     "subgraph",
     "topological_order",
@@ -304,3 +306,30 @@ def subgraph(wf: Workflow, node_ids: Iterable[str], *, id: str | None = None) ->
         nodes=tuple(uniq),
         edges=edges,
     )
+
+
+def edges_by_target(wf: Workflow) -> dict[str, tuple[Edge, ...]]:
+    """Every node id → its incoming edges, in ``Workflow.edges`` order (cached on ``wf``).
+
+    Nodes without incoming edges map to ``()``; edges naming unknown nodes are left out.
+    """
+    return _edges_by(wf, "target")
+
+
+def edges_by_source(wf: Workflow) -> dict[str, tuple[Edge, ...]]:
+    """Every node id → its outgoing edges, in ``Workflow.edges`` order (cached on ``wf``)."""
+    return _edges_by(wf, "source")
+
+
+def _edges_by(wf: Workflow, end: Literal["source", "target"]) -> dict[str, tuple[Edge, ...]]:
+    key = f"edges_by_{end}"
+    cached = wf._cache.get(key)
+    if cached is None:
+        groups: dict[str, list[Edge]] = {n.id: [] for n in wf.nodes}
+        get = _SOURCE if end == "source" else _TARGET
+        for e in wf.edges:
+            lst = groups.get(get(e))
+            if lst is not None:
+                lst.append(e)
+        wf._cache[key] = cached = {k: tuple(v) for k, v in groups.items()}
+    return cached  # type: ignore[return-value]

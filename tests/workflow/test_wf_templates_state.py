@@ -356,3 +356,55 @@ def test_example_template_instantiates() -> None:
     lib = TemplateLibrary()
     lib.load_dir(EXAMPLES)
     assert lib.names() == ["todo-report"]
+
+
+# --------------------------------------------------------------------------- files
+def test_load_file_every_kind(tmp_path: Path) -> None:
+    from symphony.commons.errors import ValidationError
+    from symphony.workflow.files import load_file, parse_params
+    from symphony.workflow.serialize import WorkflowFormatError, dumps_msgpack
+
+    wf = load_file(EXAMPLES / "line_counts.json")
+    assert wf.id == "line-counts"
+    t = load_file(EXAMPLES / "todo_report.toml", parse_params(["threshold=4", "root=src"]))
+    assert t.node("scan").config["root"] == "src"  # type: ignore[union-attr]
+    (tmp_path / "wf.sywf").write_bytes(dumps_msgpack(wf))
+    assert load_file(tmp_path / "wf.sywf") == wf
+    tpl_json = tmp_path / "t.json"
+    tpl_json.write_text(json.dumps(_template()))
+    assert load_file(tpl_json, {"depth": "3"}).node("scan").policy.retries == 3
+    with pytest.raises(ValidationError, match="takes no parameters"):
+        load_file(EXAMPLES / "line_counts.json", {"x": "1"})
+    with pytest.raises(TemplateParameterError):
+        load_file(EXAMPLES / "todo_report.toml", {"threshold": "many"})
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": 2, "id": "x", "nodes": [{"id": "a", "type": "?"}]}')
+    with pytest.raises(WorkflowFormatError, match=r"nodes\[0\]\.type.*reading"):
+        load_file(bad)
+    invalid = tmp_path / "invalid.json"
+    invalid.write_text('{"schema_version": 2, "id": "x", "edges": '
+                       '[{"kind": "control", "source": "a", "target": "b"}]}')
+    with pytest.raises(WorkflowValidationError, match="dangling-edge"):
+        load_file(invalid)
+    assert load_file(invalid, validate=False).id == "x"
+    with pytest.raises(WorkflowFormatError, match="cannot read"):
+        load_file(tmp_path / "missing.json")
+    (tmp_path / "x.json").write_text("{oops")
+    with pytest.raises(WorkflowFormatError, match="not valid JSON"):
+        load_file(tmp_path / "x.json")
+    (tmp_path / "x.toml").write_text("[oops")
+    with pytest.raises(TemplateError, match="not valid TOML"):
+        load_file(tmp_path / "x.toml")
+    with pytest.raises(ValidationError, match="name=value"):
+        parse_params(["novalue"])
+
+
+def test_edges_by_node() -> None:
+    from symphony.workflow.graph import edges_by_source, edges_by_target
+
+    wf = loads_json((EXAMPLES / "summarize_docs.json").read_text())
+    into = edges_by_target(wf)
+    assert [e.source for e in into["join"]] == ["each", "scan"]
+    assert into["scan"] == ()
+    assert [e.target for e in edges_by_source(wf)["scan"]] == ["each", "join"]
+    assert edges_by_target(wf) is into  # cached
