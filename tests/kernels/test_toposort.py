@@ -188,6 +188,7 @@ def test_accepts_arrays_and_sequences(topo: ModuleType) -> None:
         (np.array(src, np.int64), np.array(dst, np.int64)),
         (np.array(src, np.int32), np.array(dst, np.int64)),  # mixed widths
         (np.array(src, np.uint16), np.array(dst, np.int8)),  # converted once
+        (np.array(src, ">i4"), np.array(dst, ">i8")),  # big-endian: converted, not misread
         (np.array(src * 2, np.int32)[::2], np.array(dst * 2, np.int64)[::2]),  # strided
         (array.array("i", src), array.array("q", dst)),
         (array.array("l", src), array.array("h", dst)),
