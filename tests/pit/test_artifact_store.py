@@ -323,7 +323,7 @@ def test_corrupt_record_with_fixed_crc_still_refused(tmp_path: Path) -> None:
     from symphony.kernels import checksum
 
     with ArtifactStore(tmp_path, config=ArtifactsConfig(zstd_level=1)) as s:
-        victim = s.put(rand(100_000, 9))
+        victim = s.put(rand(200_000, 9))
     pack = _pack_files(tmp_path)[0]
     raw = bytearray(pack.read_bytes())
     _, _, _flags, _, _rlen, slen, _ = RECORD_HEADER.unpack_from(raw, 16)

@@ -38,6 +38,9 @@ class ArtifactsConfig:
     inline_max: int = field(default=16384, metadata=rules(in_range(0, 1 << 20)))
     """Chunks whose stored form is at most this many bytes live in SQLite, not in a pack
     (one fsync per small put instead of two)."""
+    inline_artifact_max: int = field(default=131072, metadata=rules(in_range(0, 1 << 24)))
+    """An artifact given as bytes and at most this large keeps all its new chunks in SQLite
+    (a small put then costs one fsync, the SQLite commit, instead of two)."""
     pack_max_bytes: int = field(default=1 << 30, metadata=rules(in_range(1 << 20, 1 << 40)))
     """A pack file is closed for appends once it grows past this size."""
     max_artifact_bytes: int = field(default=1 << 36, metadata=rules(in_range(0)))

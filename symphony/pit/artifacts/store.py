@@ -14,7 +14,7 @@ shown as 64 hex digits and may be abbreviated to any unique prefix of 8 or more.
 **Writes** (:meth:`ArtifactStore.put`): chunks already present are not written again; new
 ones are zstd-compressed (kept raw when that does not shrink them), sealed with AES-256-GCM
 in an encrypted store, and appended to this instance's pack (or kept inline in SQLite when
-small, ``inline_max``). Then, in ``durability="full"`` mode, the pack is ``fdatasync``-ed, and
+small: ``inline_max`` per chunk, ``inline_artifact_max`` per artifact). Then, in ``durability="full"`` mode, the pack is ``fdatasync``-ed, and
 one SQLite transaction (``BEGIN IMMEDIATE``, ``synchronous=FULL``) indexes the chunks and adds
 the artifact, its version, producer and lineage. Nothing is visible before that commit; a
 crash before it leaves only unreferenced pack bytes that the next writer of that pack cuts off.
@@ -116,12 +116,12 @@ CREATE TABLE IF NOT EXISTS packs (
 CREATE TABLE IF NOT EXISTS chunks (
     address BLOB PRIMARY KEY, pack INTEGER, offset INTEGER, stored_len INTEGER NOT NULL,
     raw_len INTEGER NOT NULL, flags INTEGER NOT NULL, inline BLOB, orphan_since REAL,
-    created_at REAL NOT NULL) WITHOUT ROWID;
+    created_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_pack ON chunks(pack);
 CREATE TABLE IF NOT EXISTS artifacts (
     id BLOB PRIMARY KEY, size INTEGER NOT NULL, chunk_count INTEGER NOT NULL,
     manifest BLOB NOT NULL, content_type TEXT, metadata TEXT NOT NULL, tags TEXT NOT NULL,
-    created_at REAL NOT NULL, new_bytes INTEGER NOT NULL) WITHOUT ROWID;
+    created_at REAL NOT NULL, new_bytes INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS artifacts_created ON artifacts(created_at);
 CREATE TABLE IF NOT EXISTS versions (
     name TEXT NOT NULL, version INTEGER NOT NULL, artifact BLOB NOT NULL,
@@ -691,6 +691,7 @@ class ArtifactStore:
         manifest = hashlib.sha256(MANIFEST_DOMAIN)
         new_bytes = 0
         size = 0
+        inline_all = False
 
         def take(chunk: memoryview | bytes, digest: bytes) -> None:
             nonlocal new_bytes
@@ -705,7 +706,7 @@ class ArtifactStore:
             ):
                 reused.add(address)
                 return
-            nc = self._write_chunk(address, chunk)
+            nc = self._write_chunk(address, chunk, inline_all)
             new_chunks[address] = nc
             new_bytes += nc.stored_len
 
@@ -717,6 +718,7 @@ class ArtifactStore:
                     f"artifact of {size} bytes exceeds max_artifact_bytes={limit}",
                     details={"size": size, "limit": limit},
                 )
+            inline_all = size <= self.config.inline_artifact_max
             man = hashing.hash_chunks(view)
             for rec in man.chunks:
                 take(view[rec.offset : rec.offset + rec.length], rec.digest)
@@ -840,7 +842,9 @@ class ArtifactStore:
                 batch,
             )
 
-    def _write_chunk(self, address: bytes, chunk: memoryview | bytes) -> _NewChunk:
+    def _write_chunk(
+        self, address: bytes, chunk: memoryview | bytes, inline_all: bool
+    ) -> _NewChunk:
         raw_len = len(chunk)
         flags = 0
         payload: bytes = self._zc.compress(chunk)
@@ -851,7 +855,7 @@ class ArtifactStore:
         if self._keys is not None:
             payload = self._keys.seal(address, payload)
             flags |= FLAG_SEALED
-        if len(payload) <= self.config.inline_max:
+        if inline_all or len(payload) <= self.config.inline_max:
             return _NewChunk(address, raw_len, flags, len(payload), None, None, payload)
         w = self._get_writer()
         offset = w.append(encode_record(address, flags, raw_len, payload))
