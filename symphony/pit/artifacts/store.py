@@ -13,11 +13,12 @@ shown as 64 hex digits and may be abbreviated to any unique prefix of 8 or more.
 
 **Writes** (:meth:`ArtifactStore.put`): chunks already present are not written again; new
 ones are zstd-compressed (kept raw when that does not shrink them), sealed with AES-256-GCM
-in an encrypted store, and appended to this instance's pack (or kept inline in SQLite when
-small: ``inline_max`` per chunk, ``inline_artifact_max`` per artifact). Then, in ``durability="full"`` mode, the pack is ``fdatasync``-ed, and
-one SQLite transaction (``BEGIN IMMEDIATE``, ``synchronous=FULL``) indexes the chunks and adds
-the artifact, its version, producer and lineage. Nothing is visible before that commit; a
-crash before it leaves only unreferenced pack bytes that the next writer of that pack cuts off.
+in an encrypted store, and appended to this instance's pack, or kept inline in SQLite when
+small (``inline_max`` per chunk, ``inline_artifact_max`` per artifact). Then, in
+``durability="full"`` mode, the pack is ``fdatasync``-ed, and one SQLite transaction
+(``BEGIN IMMEDIATE``, ``synchronous=FULL``) indexes the chunks and adds the artifact, its
+version, producer and lineage. Nothing is visible before that commit; a crash before it
+leaves only unreferenced pack bytes that the next writer of that pack cuts off.
 
 **Concurrent writers to one name** are serialized by SQLite: each put to a name gets the next
 version number inside its transaction, so two writers produce two versions and neither is
