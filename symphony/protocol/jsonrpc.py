@@ -597,6 +597,9 @@ JsonRpcServer = JsonRpcConnection
 """The answering side (the editor process); same class, both roles."""
 
 
+_ABSENT: Final[Any] = object()
+
+
 def _short(v: Any) -> str:
     r = repr(v)
     return r if len(r) <= 80 else r[:77] + "..."
@@ -713,6 +716,37 @@ class Dispatcher:
 
     def handle(self, message: bytes | bytearray | memoryview | str) -> bytes | None:
         """The reply to one JSON-RPC message, or ``None`` if no reply is due."""
+        # Fast path: one well-formed request or notification, answered on the spot (the
+        # connection's bookkeeping exists for answers that come later; here none does).
+        try:
+            obj = _json.loads(message)
+        except (ValueError, TypeError, RecursionError):
+            obj = None
+        if type(obj) is dict and obj.get("jsonrpc") == "2.0":
+            method = obj.get("method")
+            params = obj.get("params", _ABSENT)
+            if type(method) is str and (
+                params is _ABSENT or type(params) is list or type(params) is dict
+            ):
+                if params is _ABSENT:
+                    params = None
+                rid = obj.get("id", _ABSENT)
+                if rid is _ABSENT:
+                    self._call(method, params)
+                    return None
+                if _valid_id(rid):
+                    ok, value = self._call(method, params)
+                    if ok:
+                        try:
+                            return _json.dumps({"jsonrpc": "2.0", "result": value, "id": rid})
+                        except (TypeError, ValueError) as exc:
+                            value = ErrorObject.standard(
+                                INTERNAL_ERROR, f"result has no JSON form: {exc}"
+                            )
+                    return _json.dumps(_error_body(rid, value))
+        return self._handle_general(message)
+
+    def _handle_general(self, message: bytes | bytearray | memoryview | str) -> bytes | None:
         conn = self._conn
         conn.receive_message(message)
         out: list[bytes] = []
