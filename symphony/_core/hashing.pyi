@@ -1,4 +1,4 @@
-from typing_extensions import Buffer
+from typing_extensions import Buffer, disjoint_base
 
 from symphony._cdc import ChunkRecord, Manifest
 
@@ -43,6 +43,7 @@ def sha256(data: Buffer) -> bytes: ...
 def uses_sha_extensions() -> bool: ...
 def _force_portable_sha256(portable: bool) -> None: ...
 
+@disjoint_base
 class Chunker:
     def __init__(
         self,
