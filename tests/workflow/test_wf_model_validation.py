@@ -326,3 +326,24 @@ def test_version_ordering_and_errors() -> None:
     assert str(ModelSpec.parse("openai/gpt-4@2024")) == "openai/gpt-4@2024"
     with pytest.raises(ValidationError):
         ModelSpec.parse("/x")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32), st.integers(1, 30), st.integers(0, 80), st.booleans())
+def test_both_toposort_twins_give_the_same_report(seed: int, n: int, m: int,
+                                                  cyclic: bool) -> None:
+    import importlib
+
+    from symphony.workflow import _kernel
+
+    reports = []
+    saved = _kernel.toposort
+    try:
+        for pkg in ("symphony._core", "symphony.reference"):
+            _kernel.toposort = importlib.import_module(f"{pkg}.toposort")
+            wf = _random_graph(random.Random(seed), n, m, cyclic)
+            r = validate(wf)
+            reports.append((r.problems, r.order, r.levels))
+    finally:
+        _kernel.toposort = saved
+    assert reports[0] == reports[1]
