@@ -328,6 +328,7 @@ def test_version_ordering_and_errors() -> None:
         ModelSpec.parse("/x")
 
 
+@pytest.mark.cython
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32), st.integers(1, 30), st.integers(0, 80), st.booleans())
 def test_both_toposort_twins_give_the_same_report(seed: int, n: int, m: int,
