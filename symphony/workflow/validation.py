@@ -537,10 +537,21 @@ def _report_cycles(gi: GraphIndex, emit: _Emit) -> None:
         names = [ids[i] for i in path]
         emit(Problem("cycle", f"cycle: {' -> '.join(names)}", node=names[0],
                      cycle=tuple(names)))
-    for i in left:
-        if i not in on_cycle:
-            emit(Problem("unreachable", f"node {ids[i]!r} can never run: it depends on a "
-                         "cycle", node=ids[i]))
+    # nodes with a self-loop are cycles too (reported already); what lies downstream of any
+    # cycle can never run
+    loops = {gi.index[gi.ids[gi.edge_src[pos]]] for pos in gi.self_loops  # type: ignore[index]
+             if gi.edge_src[pos] is not None}
+    blocked = set(on_cycle) | loops
+    stack = list(blocked)
+    reach: set[int] = set()
+    while stack:
+        for v in succ[stack.pop()]:
+            if v not in reach:
+                reach.add(v)
+                stack.append(v)
+    for i in sorted(reach - blocked):
+        emit(Problem("unreachable", f"node {ids[i]!r} can never run: it depends on a "
+                     "cycle", node=ids[i]))
 
 
 def _tarjan(nodes: Iterable[int], succ: list[list[int]], allowed: set[int]) -> list[list[int]]:

@@ -179,6 +179,13 @@ def test_validation_reports_every_problem_at_once() -> None:
     assert "ghost" in str(info.value)
 
 
+def test_nodes_after_a_self_loop_are_unreachable() -> None:
+    wf = Workflow(id="w", nodes=(op("a"), op("b"), op("c")),
+                  edges=(ControlEdge("a", "b"), ControlEdge("b", "b"), ControlEdge("b", "c")))
+    r = validate(wf)
+    assert [(p.code, p.node) for p in r.problems] == [("cycle", "b"), ("unreachable", "c")]
+
+
 def test_map_body_problems_are_reported_and_item_input_is_fed() -> None:
     body = Workflow(id="b", nodes=(op("read", ins={"path": "path"}, outs={"text": "text"}),
                                    op("use", ins={"t": "text", "u": "int"})),
