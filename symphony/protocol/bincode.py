@@ -27,21 +27,20 @@ lengths are checked against the bytes present *before* anything is allocated, ne
 
 from __future__ import annotations
 
-import datetime as _dt
 import struct
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from msgpack import ExtType
-
-from symphony.commons.errors import CodecError, SymphonyError
-from symphony.protocol.envelope import (
+from symphony._wire import (
     EXT_MESSAGE_ID,
-    Message,
+    MAX_DEPTH,
+    MAX_ZERO_SIZED_ITEMS,
+    VALUE_TAGS,
     MessageId,
-    header_problem,
 )
-from symphony.protocol.msgpack_codec import bigint_from_bytes, bigint_to_bytes
+from symphony.commons.errors import CodecError, SymphonyError
+from symphony.protocol.envelope import Message, header_problem
+from symphony.reference import codec as _codec
 
 __all__ = [
     "BOOL",
@@ -77,12 +76,6 @@ __all__ = [
     "encode",
 ]
 
-MAX_DEPTH: Final = 64
-"""Deepest nesting of :data:`VALUE` arrays/maps accepted (encode and decode)."""
-
-MAX_ZERO_SIZED_ITEMS: Final = 1 << 16
-"""Cap on the length of a sequence whose items take no bytes (a hostile prefix otherwise
-costs a loop of 2⁶⁴ iterations)."""
 
 Enc = Callable[[Any, bytearray], None]
 Dec = Callable[[bytes, int], tuple[Any, int]]
@@ -506,243 +499,17 @@ def enum_of(name: str, variants: Sequence[tuple[str, Layout | None]]) -> Layout:
 
 
 # ----------------------------------------------------------------------------- Value
-VALUE_TAGS: Final = (
-    "Null",
-    "Bool",
-    "I64",
-    "U64",
-    "F64",
-    "Str",
-    "Bytes",
-    "Array",
-    "Map",
-    "BigInt",
-    "Timestamp",
-    "Id",
-    "Ext",
-)
-"""Variant names of the Rust ``enum Value``, in tag order (see docs/wire-format.md)."""
-
-_T_NULL = b"\x00\x00\x00\x00"
-_T_FALSE = b"\x01\x00\x00\x00\x00"
-_T_TRUE = b"\x01\x00\x00\x00\x01"
-_TAG_I64 = struct.Struct("<Iq").pack
-_TAG_U64 = struct.Struct("<IQ").pack
-_TAG_F64 = struct.Struct("<Id").pack
-_TAG_LEN = struct.Struct("<IQ").pack
-_TAG_TS = struct.Struct("<IqI").pack
-_TS = struct.Struct("<qI")
-_T_ID = b"\x0b\x00\x00\x00"
-_T_EXT = struct.Struct("<IbQ").pack
-_I64_MIN: Final = -(1 << 63)
-_I64_MAX: Final = (1 << 63) - 1
-_U64_MAX: Final = (1 << 64) - 1
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
-_unpack_q_signed = struct.Struct("<q").unpack_from
-_unpack_d = struct.Struct("<d").unpack_from
-_unpack_ts = _TS.unpack_from
-_unpack_b = struct.Struct("<b").unpack_from
-
-
-def _venc(v: Any, out: bytearray, depth: int) -> None:
-    t = type(v)
-    if t is str:
-        try:
-            b = v.encode()
-        except UnicodeEncodeError as exc:
-            raise _bad("Value::Str", v, str(exc)) from None
-        out += _TAG_LEN(5, len(b))
-        out += b
-    elif t is int:
-        if _I64_MIN <= v <= _I64_MAX:
-            out += _TAG_I64(2, v)
-        elif 0 <= v <= _U64_MAX:
-            out += _TAG_U64(3, v)
-        else:
-            b = bigint_to_bytes(v)
-            out += _TAG_LEN(9, len(b))
-            out += b
-    elif t is dict:
-        if depth >= MAX_DEPTH:
-            raise CodecError(f"bincode Value nested deeper than MAX_DEPTH={MAX_DEPTH}")
-        out += _TAG_LEN(8, len(v))
-        d = depth + 1
-        for k, x in v.items():
-            _venc(k, out, d)
-            _venc(x, out, d)
-    elif t is list or t is tuple:
-        if depth >= MAX_DEPTH:
-            raise CodecError(f"bincode Value nested deeper than MAX_DEPTH={MAX_DEPTH}")
-        out += _TAG_LEN(7, len(v))
-        d = depth + 1
-        for x in v:
-            _venc(x, out, d)
-    elif t is float:
-        out += _TAG_F64(4, v)
-    elif v is None:
-        out += _T_NULL
-    elif t is bool:
-        out += _T_TRUE if v else _T_FALSE
-    elif t is bytes or t is bytearray:
-        out += _TAG_LEN(6, len(v))
-        out += v
-    elif t is MessageId:
-        out += _T_ID
-        out += v[1]
-    else:
-        _venc_slow(v, out, depth)
-
-
-def _venc_slow(v: Any, out: bytearray, depth: int) -> None:
-    # subclasses (IntEnum, str enums, OrderedDict …) and the rarer types
-    if isinstance(v, bool):
-        out += _T_TRUE if v else _T_FALSE
-    elif isinstance(v, int):
-        _venc(int(v), out, depth)
-    elif isinstance(v, float):
-        out += _TAG_F64(4, float(v))
-    elif isinstance(v, str):
-        _venc(str(v), out, depth)
-    elif isinstance(v, _dt.datetime):
-        if v.tzinfo is None:
-            raise _bad("Value::Timestamp", v, "naive datetime: give it a tzinfo")
-        delta = v - _EPOCH
-        secs = delta.days * 86400 + delta.seconds
-        out += _TAG_TS(10, secs, delta.microseconds * 1000)
-    elif isinstance(v, MessageId):
-        out += _T_ID
-        out += v[1]
-    elif isinstance(v, ExtType):
-        if not -128 <= v.code <= 127 or not isinstance(v.data, bytes):
-            raise _bad("Value::Ext", v, "code must be i8 and data bytes")
-        out += _T_EXT(12, v.code, len(v.data))
-        out += v.data
-    elif isinstance(v, dict):
-        _venc(dict(v), out, depth)
-    elif isinstance(v, (list, tuple)):
-        _venc(list(v), out, depth)
-    elif isinstance(v, (bytes, bytearray, memoryview)):
-        _venc(bytes(v), out, depth)
-    else:
-        raise _bad("Value", v, "no Value variant for this type")
-
-
-def _vdec(buf: bytes, pos: int, depth: int) -> tuple[Any, int]:
-    n_buf = len(buf)
-    if pos + 4 > n_buf:
-        raise _truncated("Value tag", pos, 4, n_buf)
-    (tag,) = _unpack_i(buf, pos)
-    p = pos + 4
-    if tag == 5 or tag == 6 or tag == 9:  # Str, Bytes, BigInt: u64 length + bytes
-        if p + 8 > n_buf:
-            raise _truncated("Value length", p, 8, n_buf)
-        (n,) = _unpack_q(buf, p)
-        p += 8
-        end = p + n
-        if end > n_buf:
-            raise _truncated(f"Value::{VALUE_TAGS[tag]}", p, n, n_buf)
-        raw = buf[p:end]
-        if tag == 5:
-            try:
-                return raw.decode(), end
-            except UnicodeDecodeError as exc:
-                raise CodecError(f"bincode Value::Str at offset {p} is not UTF-8: {exc}") from None
-        if tag == 6:
-            return raw, end
-        return bigint_from_bytes(raw), end
-    if tag == 2:
-        if p + 8 > n_buf:
-            raise _truncated("Value::I64", p, 8, n_buf)
-        return _unpack_q_signed(buf, p)[0], p + 8
-    if tag == 7 or tag == 8:  # Array, Map
-        if depth >= MAX_DEPTH:
-            raise CodecError(
-                f"bincode Value at offset {pos} nested deeper than MAX_DEPTH={MAX_DEPTH}"
-            )
-        if p + 8 > n_buf:
-            raise _truncated("Value length", p, 8, n_buf)
-        (n,) = _unpack_q(buf, p)
-        p += 8
-        d = depth + 1
-        if tag == 7:
-            _check_count("Value::Array", n, p, 4, n_buf)
-            arr: list[Any] = []
-            append = arr.append
-            for _ in range(n):
-                x, p = _vdec(buf, p, d)
-                append(x)
-            return arr, p
-        _check_count("Value::Map", n, p, 8, n_buf)
-        result = {}
-        for _ in range(n):
-            start = p
-            k, p = _vdec(buf, p, d)
-            x, p = _vdec(buf, p, d)
-            try:
-                result[k] = x
-            except TypeError:
-                raise CodecError(
-                    f"bincode Value::Map key at offset {start} is unhashable ({type(k).__name__})"
-                ) from None
-        return result, p
-    if tag == 0:
-        return None, p
-    if tag == 1:
-        if p >= n_buf:
-            raise _truncated("Value::Bool", p, 1, n_buf)
-        b = buf[p]
-        if b > 1:
-            raise CodecError(f"bincode Value::Bool at offset {p} is {b}, not 0 or 1")
-        return b == 1, p + 1
-    if tag == 3:
-        if p + 8 > n_buf:
-            raise _truncated("Value::U64", p, 8, n_buf)
-        return _unpack_q(buf, p)[0], p + 8
-    if tag == 4:
-        if p + 8 > n_buf:
-            raise _truncated("Value::F64", p, 8, n_buf)
-        return _unpack_d(buf, p)[0], p + 8
-    if tag == 10:
-        if p + 12 > n_buf:
-            raise _truncated("Value::Timestamp", p, 12, n_buf)
-        secs, nanos = _unpack_ts(buf, p)
-        if nanos >= 1_000_000_000:
-            raise CodecError(f"bincode Value::Timestamp at offset {p}: nanos {nanos} >= 1e9")
-        try:
-            when = _EPOCH + _dt.timedelta(seconds=secs, microseconds=nanos // 1000)
-        except OverflowError:
-            raise CodecError(
-                f"bincode Value::Timestamp at offset {p}: {secs} s is outside datetime's range"
-            ) from None
-        return when, p + 12
-    if tag == 11:
-        end = p + 16
-        if end > n_buf:
-            raise _truncated("Value::Id", p, 16, n_buf)
-        return _tuple_new(MessageId, (EXT_MESSAGE_ID, buf[p:end])), end
-    if tag == 12:
-        if p + 9 > n_buf:
-            raise _truncated("Value::Ext", p, 9, n_buf)
-        (code,) = _unpack_b(buf, p)
-        (n,) = _unpack_q(buf, p + 1)
-        p += 9
-        end = p + n
-        if end > n_buf:
-            raise _truncated("Value::Ext data", p, n, n_buf)
-        return ExtType(code, buf[p:end]), end
-    raise CodecError(f"bincode Value tag {tag} at offset {pos} is unknown (0..12)")
+_encode_value = _codec.encode_value
+_decode_value = _codec.decode_value
 
 
 def _value_enc(v: Any, out: bytearray) -> None:
-    _venc(v, out, 0)
+    out += _encode_value(v)
 
 
-def _value_dec(buf: bytes, pos: int) -> tuple[Any, int]:
-    return _vdec(buf, pos, 0)
-
-
-VALUE: Final = Layout("Value", _value_enc, _value_dec, 4)
-"""Self-describing value (Rust ``enum Value``, tags in :data:`VALUE_TAGS`): any payload."""
+VALUE: Final = Layout("Value", _value_enc, _decode_value, 4)
+"""Self-describing value (Rust ``enum Value``, tags in :data:`VALUE_TAGS`): any payload.
+Encoded and decoded by the codec kernel (:mod:`symphony.reference.codec` is its spec)."""
 
 _METADATA = map_of(STR, VALUE)
 
@@ -791,16 +558,37 @@ def decode(layout: Layout, data: bytes | bytearray | memoryview) -> Any:
 
 
 # ----------------------------------------------------------------------------- envelope
-_HEAD_NOCID = struct.Struct("<B16sBIQ")  # protocol_version, id, None, kind, len(type)
-_HEAD_CID = struct.Struct("<B16sB16sIQ")  # protocol_version, id, Some, cid, kind, len(type)
-_MID = struct.Struct("<IQ")  # version, len(source)
-_TAIL_NOTTL = struct.Struct("<QBI")  # timestamp, None, priority
-_TAIL_TTL = struct.Struct("<QBQI")  # timestamp, Some, ttl_ms, priority
-_pack_head_nocid = _HEAD_NOCID.pack
-_pack_head_cid = _HEAD_CID.pack
-_pack_mid = _MID.pack
-_pack_tail_nottl = _TAIL_NOTTL.pack
-_pack_tail_ttl = _TAIL_TTL.pack
+_HEADER = struct_of(
+    "EnvelopeHeader",
+    [
+        ("protocol_version", U8),
+        ("id", MESSAGE_ID),
+        ("correlation_id", option(MESSAGE_ID)),
+        ("kind", unit_enum("Kind", ["Request", "Response", "Event", "Error", "Heartbeat"])),
+        ("type", STR),
+        ("version", U32),
+        ("source", STR),
+        ("target", STR),
+        ("timestamp", U64),
+        ("ttl_ms", option(U64)),
+        ("priority", unit_enum("Priority", ["Low", "Normal", "High", "Critical"])),
+    ],
+)
+_HEADER_NAMES = (
+    "protocol_version",
+    "id",
+    "correlation_id",
+    "kind",
+    "type",
+    "version",
+    "source",
+    "target",
+    "timestamp",
+    "ttl_ms",
+    "priority",
+)
+_encode_envelope = _codec.encode_envelope
+_decode_envelope = _codec.decode_envelope
 
 
 class BincodeCodec:
@@ -809,8 +597,8 @@ class BincodeCodec:
 
     Args:
         payload_layouts: a fixed layout for the payload of given ``(type, version)``
-            messages (e.g. from :func:`layout_from_schema`); any other payload is written
-            as a :data:`VALUE`.
+            messages (e.g. a :func:`struct_of`); any other payload is written as a
+            :data:`VALUE` by the codec kernel.
     """
 
     name: Final = "bincode"
@@ -831,43 +619,25 @@ class BincodeCodec:
         Raises:
             CodecError: a header field or the payload does not fit the layout.
         """
+        layout = None
+        if self._payload_layouts:
+            try:
+                layout = self._payload_layouts.get((msg[4], msg[5]))
+            except (TypeError, IndexError):
+                layout = None
         try:
-            (pv, mid, cid, kind, typ, ver, src, tgt, ts, ttl, prio, payload, meta) = msg
-            tb = typ.encode()
-            sb = src.encode()
-            gb = tgt.encode()
-            if cid is None:
-                out = bytearray(_pack_head_nocid(pv, mid[1], 0, kind, len(tb)))
-            else:
-                out = bytearray(_pack_head_cid(pv, mid[1], 1, cid[1], kind, len(tb)))
-            out += tb
-            out += _pack_mid(ver, len(sb))
-            out += sb
-            out += _pack_q(len(gb))
-            out += gb
-            if ttl is None:
-                out += _pack_tail_nottl(ts, 0, prio)
-            else:
-                out += _pack_tail_ttl(ts, 1, ttl, prio)
-            if self._payload_layouts:
-                layout = self._payload_layouts.get((typ, ver))
-                if layout is not None:
-                    layout.enc(payload, out)
-                else:
-                    _venc(payload, out, 0)
-            else:
-                _venc(payload, out, 0)
-            out += _pack_q(len(meta))
-            for k, v in meta.items():
-                _str_enc(k, out)
-                _venc(v, out, 0)
-        except SymphonyError:
-            raise
-        except Exception as exc:
+            if layout is None:
+                return _encode_envelope(msg)
+            out = bytearray()
+            _HEADER.enc(dict(zip(_HEADER_NAMES, msg)), out)
+            layout.enc(msg[11], out)
+            _METADATA.enc(msg[12], out)
+            return bytes(out)
+        except CodecError as exc:
             problem = header_problem(tuple(msg)) if isinstance(msg, tuple) else None
-            why = problem or f"{type(exc).__name__}: {exc}"
-            raise CodecError(f"bincode cannot encode message: {why}") from exc
-        return bytes(out)
+            if problem:
+                raise CodecError(f"bincode cannot encode message: {problem}") from exc
+            raise
 
     def decode(self, data: bytes | bytearray | memoryview) -> Message:
         """The :class:`Message` in ``data`` (exactly one, nothing after it).
@@ -875,91 +645,27 @@ class BincodeCodec:
         Raises:
             CodecError: truncated or malformed bytes, or a bad header value.
         """
+        if not self._payload_layouts:
+            return Message(_decode_envelope(data))
         buf = _as_bytes(data)
-        n_buf = len(buf)
         try:
-            if n_buf < 18:
-                raise _truncated("Envelope", 0, 18, n_buf)
-            tag = buf[17]
-            if tag == 0:
-                if n_buf < _HEAD_NOCID.size:
-                    raise _truncated("Envelope header", 0, _HEAD_NOCID.size, n_buf)
-                pv, mid, _, kind, n = _HEAD_NOCID.unpack_from(buf, 0)
-                cid = None
-                pos = _HEAD_NOCID.size
-            elif tag == 1:
-                if n_buf < _HEAD_CID.size:
-                    raise _truncated("Envelope header", 0, _HEAD_CID.size, n_buf)
-                pv, mid, _, cidb, kind, n = _HEAD_CID.unpack_from(buf, 0)
-                cid = _tuple_new(MessageId, (EXT_MESSAGE_ID, cidb))
-                pos = _HEAD_CID.size
-            else:
-                raise CodecError(f"bincode Envelope.correlation_id tag at offset 17 is {tag}")
-            if pv != 1:
-                raise CodecError(f"bincode Envelope.protocol_version at offset 0 is {pv}, not 1")
-            if kind > 4:
-                raise CodecError(f"bincode Envelope.kind at offset {pos - 12} is {kind} (0..4)")
-            end = pos + n
-            if end > n_buf:
-                raise _truncated("Envelope.type", pos, n, n_buf)
-            typ = buf[pos:end].decode()
-            pos = end
-            if pos + 12 > n_buf:
-                raise _truncated("Envelope.version", pos, 12, n_buf)
-            ver, n = _MID.unpack_from(buf, pos)
-            pos += 12
-            end = pos + n
-            if end > n_buf:
-                raise _truncated("Envelope.source", pos, n, n_buf)
-            src = buf[pos:end].decode()
-            tgt, pos = _str_dec(buf, end)
-            if pos + 13 > n_buf:
-                raise _truncated("Envelope.timestamp", pos, 13, n_buf)
-            ttl_tag = buf[pos + 8]
-            if ttl_tag == 0:
-                ts, _, prio = _TAIL_NOTTL.unpack_from(buf, pos)
-                ttl = None
-                pos += _TAIL_NOTTL.size
-            elif ttl_tag == 1:
-                if pos + _TAIL_TTL.size > n_buf:
-                    raise _truncated("Envelope.ttl_ms", pos, _TAIL_TTL.size, n_buf)
-                ts, _, ttl, prio = _TAIL_TTL.unpack_from(buf, pos)
-                pos += _TAIL_TTL.size
-            else:
-                raise CodecError(f"bincode Envelope.ttl_ms tag at offset {pos + 8} is {ttl_tag}")
-            if prio > 3:
-                raise CodecError(f"bincode Envelope.priority is {prio} (0..3)")
-            layout = self._payload_layouts.get((typ, ver)) if self._payload_layouts else None
+            head, pos = _HEADER.dec(buf, 0)
+            layout = self._payload_layouts.get((head["type"], head["version"]))
             if layout is None:
-                payload, pos = _vdec(buf, pos, 0)
-            else:
-                payload, pos = layout.dec(buf, pos)
+                return Message(_decode_envelope(buf))
+            if head["protocol_version"] != 1:
+                raise CodecError(
+                    f"bincode Envelope.protocol_version is {head['protocol_version']}, not 1"
+                )
+            payload, pos = layout.dec(buf, pos)
             meta, pos = _METADATA.dec(buf, pos)
         except SymphonyError:
             raise
-        except UnicodeDecodeError as exc:
-            raise CodecError(f"bincode Envelope: a header string is not UTF-8: {exc}") from exc
         except (RecursionError, TypeError, ValueError, OverflowError, IndexError) as exc:
             raise CodecError(f"bincode Envelope: {type(exc).__name__}: {exc}") from exc
-        if pos != n_buf:
-            raise CodecError(f"bincode Envelope: {n_buf - pos} trailing bytes at offset {pos}")
-        return Message(
-            (
-                pv,
-                _tuple_new(MessageId, (EXT_MESSAGE_ID, mid)),
-                cid,
-                kind,
-                typ,
-                ver,
-                src,
-                tgt,
-                ts,
-                ttl,
-                prio,
-                payload,
-                meta,
-            )
-        )
+        if pos != len(buf):
+            raise CodecError(f"bincode Envelope: {len(buf) - pos} trailing bytes at offset {pos}")
+        return Message((*(head[n] for n in _HEADER_NAMES), payload, meta))
 
     def encode_value(self, value: Any) -> bytes:
         """Encode one value as a :data:`VALUE`."""

@@ -39,8 +39,7 @@ from collections.abc import Mapping
 from operator import itemgetter
 from typing import Any, ClassVar, Final
 
-from msgpack import ExtType
-
+from symphony._wire import EXT_BIGINT, EXT_MESSAGE_ID, MessageId
 from symphony.commons.errors import LocalProtocolError
 
 __all__ = [
@@ -59,11 +58,6 @@ __all__ = [
 PROTOCOL_VERSION: Final = 1
 """The envelope layout version written in field 0 of every message."""
 
-EXT_MESSAGE_ID: Final = 1
-"""msgpack ext type code of a :class:`MessageId` (16 bytes of data)."""
-
-EXT_BIGINT: Final = 2
-"""msgpack ext type code of an integer outside the 64-bit range (signed big-endian bytes)."""
 
 FIELDS: Final = (
     "protocol_version",
@@ -106,46 +100,6 @@ class Priority(enum.IntEnum):
 
 _KINDS: Final = tuple(Kind)
 _PRIORITIES: Final = tuple(Priority)
-
-
-class MessageId(ExtType):  # type: ignore[misc]
-    """A 16-byte message identifier (UUID-sized), packed by msgpack as ext type 1.
-
-    It *is* a ``msgpack.ExtType(1, data)``, so the C packer writes it with no Python
-    callback. ``str()`` gives the canonical 8-4-4-4-12 hex form. Build one with
-    :func:`new_id`, :meth:`from_bytes` or :meth:`from_hex`.
-    """
-
-    __slots__ = ()
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> MessageId:
-        """The id whose 16 bytes are ``data``."""
-        if type(data) is not bytes or len(data) != 16:
-            raise LocalProtocolError(f"a MessageId is 16 bytes, got {data!r}")
-        return tuple.__new__(cls, (EXT_MESSAGE_ID, data))
-
-    @classmethod
-    def from_hex(cls, text: str) -> MessageId:
-        """Parse the hex form (dashes allowed), as printed by ``str()``."""
-        try:
-            raw = bytes.fromhex(text.replace("-", ""))
-        except ValueError as exc:
-            raise LocalProtocolError(f"not a MessageId: {text!r}") from exc
-        return cls.from_bytes(raw)
-
-    @property
-    def bytes(self) -> bytes:
-        """The 16 raw bytes."""
-        data: bytes = self[1]
-        return data
-
-    def __str__(self) -> str:
-        h = self[1].hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-    def __repr__(self) -> str:
-        return f"MessageId('{self}')"
 
 
 # Ids: a random per-process 8-byte prefix + an 8-byte counter. Unique across processes (the

@@ -35,6 +35,7 @@ from typing import Any, Final
 import msgpack
 from msgpack import ExtType
 
+from symphony._wire import bigint_from_bytes, bigint_to_bytes
 from symphony.commons.errors import CodecError, SymphonyError
 from symphony.protocol.envelope import (
     EXT_BIGINT,
@@ -47,29 +48,7 @@ from symphony.protocol.envelope import (
 
 __all__ = ["MsgpackCodec", "bigint_from_bytes", "bigint_to_bytes"]
 
-_I64_MIN: Final = -(1 << 63)
-_U64_MAX: Final = (1 << 64) - 1
-_MAX_BIGINT_BYTES: Final = 1 << 16
 _tuple_new = tuple.__new__
-
-
-def bigint_to_bytes(value: int) -> bytes:
-    """Minimal two's-complement big-endian bytes of ``value`` (ext 2 and bincode BigInt).
-
-    Raises:
-        CodecError: more than 64 KiB of bytes (an integer of over half a million bits).
-    """
-    n = (value + (value < 0)).bit_length() // 8 + 1
-    if n > _MAX_BIGINT_BYTES:
-        raise CodecError(f"integer of {value.bit_length()} bits is too large to encode")
-    return value.to_bytes(n, "big", signed=True)
-
-
-def bigint_from_bytes(data: bytes) -> int:
-    """Inverse of :func:`bigint_to_bytes`; refuses empty or absurdly long data."""
-    if not data or len(data) > _MAX_BIGINT_BYTES:
-        raise CodecError(f"big integer of {len(data)} bytes (allowed 1..{_MAX_BIGINT_BYTES})")
-    return int.from_bytes(data, "big", signed=True)
 
 
 def _default(obj: Any) -> Any:

@@ -1,0 +1,498 @@
+"""The bincode-1.x ``Value`` and ``Envelope`` codec: pure-Python twin of
+:mod:`symphony._core.codec`, and its specification.
+
+Bytes are exactly what Rust's ``bincode::serialize`` (1.x, fixint, little-endian) writes for
+the ``Value`` enum and ``Envelope`` struct of docs/wire-format.md:
+
+* ``Value`` is a ``u32`` tag (see :data:`symphony._wire.VALUE_TAGS`) then its data:
+  Null —; Bool ``u8`` 0/1; I64 ``i64``; U64 ``u64`` (only for integers above ``i64::MAX``);
+  F64 ``f64``; Str/Bytes/BigInt ``u64`` length + bytes (BigInt: minimal two's complement,
+  big-endian); Array ``u64`` count + values; Map ``u64`` count + key, value pairs; Timestamp
+  ``i64`` seconds + ``u32`` nanoseconds; Id ``[u8; 16]``; Ext ``i8`` code + ``u64`` length +
+  bytes.
+* ``Envelope`` is the 13 header fields in wire order (protocol_version ``u8``, id
+  ``[u8; 16]``, correlation_id ``Option<[u8; 16]>``, kind ``u32``, type ``String``, version
+  ``u32``, source ``String``, target ``String``, timestamp ``u64``, ttl_ms ``Option<u64>``,
+  priority ``u32``), the payload as a ``Value`` and the metadata as
+  ``HashMap<String, Value>``.
+
+Python values: ``None``, ``bool``, ``int`` (any size; beyond 64 bits as BigInt), ``float``,
+``str``, ``bytes``/``bytearray`` (decoded as ``bytes``), ``list``/``tuple`` (decoded as
+``list``), ``dict``, timezone-aware ``datetime`` (decoded in UTC, microsecond precision),
+:class:`~symphony._wire.MessageId`, ``msgpack.ExtType``; subclasses of these (IntEnum …)
+encode as their base type.
+
+Limits (hostile input): every length is compared with the bytes left before anything is
+allocated; nesting deeper than :data:`~symphony._wire.MAX_DEPTH` is refused on encode and
+decode; every error is a :class:`~symphony.commons.errors.CodecError` naming the type and the
+offset. Input buffers: anything C-contiguous (bytes, bytearray, memoryview, mmap); ``str``
+raises ``TypeError``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import struct
+from typing import Any, Final
+
+from msgpack import ExtType
+from typing_extensions import Buffer
+
+from symphony._wire import (
+    EXT_MESSAGE_ID,
+    MAX_DEPTH,
+    VALUE_TAGS,
+    MessageId,
+    bigint_from_bytes,
+    bigint_to_bytes,
+)
+from symphony.commons.errors import CodecError, SymphonyError
+from symphony.reference._buffer import byte_view
+
+__all__ = ["decode_envelope", "decode_value", "encode_envelope", "encode_value"]
+
+_Q = struct.Struct("<Q")
+_I = struct.Struct("<I")
+_pack_q = _Q.pack
+_unpack_q = _Q.unpack_from
+_unpack_i = _I.unpack_from
+_tuple_new = tuple.__new__
+
+
+def _truncated(what: str, pos: int, need: int, have: int) -> CodecError:
+    return CodecError(
+        f"bincode {what} at offset {pos} needs {need} bytes, only {max(0, have - pos)} left"
+    )
+
+
+def _bad(what: str, value: Any, why: str = "") -> CodecError:
+    extra = f": {why}" if why else ""
+    return CodecError(f"bincode {what} cannot encode {type(value).__name__} {value!r:.60}{extra}")
+
+
+def _check_count(rust: str, n: int, pos: int, item_min: int, buf_len: int) -> None:
+    if n * item_min > buf_len - pos:
+        raise CodecError(
+            f"bincode {rust} at offset {pos - 8} claims {n} items of >= {item_min} bytes, "
+            f"only {buf_len - pos} bytes left"
+        )
+
+
+def _str_enc(v: Any, out: bytearray) -> None:
+    if type(v) is not str:
+        if not isinstance(v, str):
+            raise _bad("String", v, "not a str")
+        v = str(v)
+    try:
+        b = v.encode()
+    except UnicodeEncodeError as exc:
+        raise _bad("String", v, str(exc)) from None
+    out += _pack_q(len(b))
+    out += b
+
+
+def _str_dec(buf: bytes, pos: int) -> tuple[Any, int]:
+    n_buf = len(buf)
+    if pos + 8 > n_buf:
+        raise _truncated("String length", pos, 8, n_buf)
+    (n,) = _unpack_q(buf, pos)
+    pos += 8
+    end = pos + n
+    if end > n_buf:
+        raise _truncated("String", pos, n, n_buf)
+    try:
+        return buf[pos:end].decode(), end
+    except UnicodeDecodeError as exc:
+        raise CodecError(f"bincode String at offset {pos} is not UTF-8: {exc}") from None
+
+
+_T_NULL = b"\x00\x00\x00\x00"
+_T_FALSE = b"\x01\x00\x00\x00\x00"
+_T_TRUE = b"\x01\x00\x00\x00\x01"
+_TAG_I64 = struct.Struct("<Iq").pack
+_TAG_U64 = struct.Struct("<IQ").pack
+_TAG_F64 = struct.Struct("<Id").pack
+_TAG_LEN = struct.Struct("<IQ").pack
+_TAG_TS = struct.Struct("<IqI").pack
+_TS = struct.Struct("<qI")
+_T_ID = b"\x0b\x00\x00\x00"
+_T_EXT = struct.Struct("<IbQ").pack
+_I64_MIN: Final = -(1 << 63)
+_I64_MAX: Final = (1 << 63) - 1
+_U64_MAX: Final = (1 << 64) - 1
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_unpack_q_signed = struct.Struct("<q").unpack_from
+_unpack_d = struct.Struct("<d").unpack_from
+_unpack_ts = _TS.unpack_from
+_unpack_b = struct.Struct("<b").unpack_from
+
+
+def _venc(v: Any, out: bytearray, depth: int) -> None:
+    t = type(v)
+    if t is str:
+        try:
+            b = v.encode()
+        except UnicodeEncodeError as exc:
+            raise _bad("Value::Str", v, str(exc)) from None
+        out += _TAG_LEN(5, len(b))
+        out += b
+    elif t is int:
+        if _I64_MIN <= v <= _I64_MAX:
+            out += _TAG_I64(2, v)
+        elif 0 <= v <= _U64_MAX:
+            out += _TAG_U64(3, v)
+        else:
+            b = bigint_to_bytes(v)
+            out += _TAG_LEN(9, len(b))
+            out += b
+    elif t is dict:
+        if depth >= MAX_DEPTH:
+            raise CodecError(f"bincode Value nested deeper than MAX_DEPTH={MAX_DEPTH}")
+        out += _TAG_LEN(8, len(v))
+        d = depth + 1
+        for k, x in v.items():
+            _venc(k, out, d)
+            _venc(x, out, d)
+    elif t is list or t is tuple:
+        if depth >= MAX_DEPTH:
+            raise CodecError(f"bincode Value nested deeper than MAX_DEPTH={MAX_DEPTH}")
+        out += _TAG_LEN(7, len(v))
+        d = depth + 1
+        for x in v:
+            _venc(x, out, d)
+    elif t is float:
+        out += _TAG_F64(4, v)
+    elif v is None:
+        out += _T_NULL
+    elif t is bool:
+        out += _T_TRUE if v else _T_FALSE
+    elif t is bytes or t is bytearray:
+        out += _TAG_LEN(6, len(v))
+        out += v
+    elif t is MessageId:
+        out += _T_ID
+        out += v[1]
+    else:
+        _venc_slow(v, out, depth)
+
+
+def _venc_slow(v: Any, out: bytearray, depth: int) -> None:
+    # subclasses (IntEnum, str enums, OrderedDict …) and the rarer types
+    if isinstance(v, bool):
+        out += _T_TRUE if v else _T_FALSE
+    elif isinstance(v, int):
+        _venc(int(v), out, depth)
+    elif isinstance(v, float):
+        out += _TAG_F64(4, float(v))
+    elif isinstance(v, str):
+        _venc(str(v), out, depth)
+    elif isinstance(v, _dt.datetime):
+        if v.tzinfo is None:
+            raise _bad("Value::Timestamp", v, "naive datetime: give it a tzinfo")
+        delta = v - _EPOCH
+        secs = delta.days * 86400 + delta.seconds
+        out += _TAG_TS(10, secs, delta.microseconds * 1000)
+    elif isinstance(v, MessageId):
+        out += _T_ID
+        out += v[1]
+    elif isinstance(v, ExtType):
+        if not -128 <= v.code <= 127 or not isinstance(v.data, bytes):
+            raise _bad("Value::Ext", v, "code must be i8 and data bytes")
+        out += _T_EXT(12, v.code, len(v.data))
+        out += v.data
+    elif isinstance(v, dict):
+        _venc(dict(v), out, depth)
+    elif isinstance(v, (list, tuple)):
+        _venc(list(v), out, depth)
+    elif isinstance(v, (bytes, bytearray, memoryview)):
+        _venc(bytes(v), out, depth)
+    else:
+        raise _bad("Value", v, "no Value variant for this type")
+
+
+def _vdec(buf: bytes, pos: int, depth: int) -> tuple[Any, int]:
+    n_buf = len(buf)
+    if pos + 4 > n_buf:
+        raise _truncated("Value tag", pos, 4, n_buf)
+    (tag,) = _unpack_i(buf, pos)
+    p = pos + 4
+    if tag == 5 or tag == 6 or tag == 9:  # Str, Bytes, BigInt: u64 length + bytes
+        if p + 8 > n_buf:
+            raise _truncated("Value length", p, 8, n_buf)
+        (n,) = _unpack_q(buf, p)
+        p += 8
+        end = p + n
+        if end > n_buf:
+            raise _truncated(f"Value::{VALUE_TAGS[tag]}", p, n, n_buf)
+        raw = buf[p:end]
+        if tag == 5:
+            try:
+                return raw.decode(), end
+            except UnicodeDecodeError as exc:
+                raise CodecError(f"bincode Value::Str at offset {p} is not UTF-8: {exc}") from None
+        if tag == 6:
+            return raw, end
+        return bigint_from_bytes(raw), end
+    if tag == 2:
+        if p + 8 > n_buf:
+            raise _truncated("Value::I64", p, 8, n_buf)
+        return _unpack_q_signed(buf, p)[0], p + 8
+    if tag == 7 or tag == 8:  # Array, Map
+        if depth >= MAX_DEPTH:
+            raise CodecError(
+                f"bincode Value at offset {pos} nested deeper than MAX_DEPTH={MAX_DEPTH}"
+            )
+        if p + 8 > n_buf:
+            raise _truncated("Value length", p, 8, n_buf)
+        (n,) = _unpack_q(buf, p)
+        p += 8
+        d = depth + 1
+        if tag == 7:
+            _check_count("Value::Array", n, p, 4, n_buf)
+            arr: list[Any] = []
+            append = arr.append
+            for _ in range(n):
+                x, p = _vdec(buf, p, d)
+                append(x)
+            return arr, p
+        _check_count("Value::Map", n, p, 8, n_buf)
+        result = {}
+        for _ in range(n):
+            start = p
+            k, p = _vdec(buf, p, d)
+            x, p = _vdec(buf, p, d)
+            try:
+                result[k] = x
+            except TypeError:
+                raise CodecError(
+                    f"bincode Value::Map key at offset {start} is unhashable ({type(k).__name__})"
+                ) from None
+        return result, p
+    if tag == 0:
+        return None, p
+    if tag == 1:
+        if p >= n_buf:
+            raise _truncated("Value::Bool", p, 1, n_buf)
+        b = buf[p]
+        if b > 1:
+            raise CodecError(f"bincode Value::Bool at offset {p} is {b}, not 0 or 1")
+        return b == 1, p + 1
+    if tag == 3:
+        if p + 8 > n_buf:
+            raise _truncated("Value::U64", p, 8, n_buf)
+        return _unpack_q(buf, p)[0], p + 8
+    if tag == 4:
+        if p + 8 > n_buf:
+            raise _truncated("Value::F64", p, 8, n_buf)
+        return _unpack_d(buf, p)[0], p + 8
+    if tag == 10:
+        if p + 12 > n_buf:
+            raise _truncated("Value::Timestamp", p, 12, n_buf)
+        secs, nanos = _unpack_ts(buf, p)
+        if nanos >= 1_000_000_000:
+            raise CodecError(f"bincode Value::Timestamp at offset {p}: nanos {nanos} >= 1e9")
+        try:
+            when = _EPOCH + _dt.timedelta(seconds=secs, microseconds=nanos // 1000)
+        except OverflowError:
+            raise CodecError(
+                f"bincode Value::Timestamp at offset {p}: {secs} s is outside datetime's range"
+            ) from None
+        return when, p + 12
+    if tag == 11:
+        end = p + 16
+        if end > n_buf:
+            raise _truncated("Value::Id", p, 16, n_buf)
+        return _tuple_new(MessageId, (EXT_MESSAGE_ID, buf[p:end])), end
+    if tag == 12:
+        if p + 9 > n_buf:
+            raise _truncated("Value::Ext", p, 9, n_buf)
+        (code,) = _unpack_b(buf, p)
+        (n,) = _unpack_q(buf, p + 1)
+        p += 9
+        end = p + n
+        if end > n_buf:
+            raise _truncated("Value::Ext data", p, n, n_buf)
+        return ExtType(code, buf[p:end]), end
+    raise CodecError(f"bincode Value tag {tag} at offset {pos} is unknown (0..12)")
+
+
+def _data(data: Buffer) -> bytes:
+    if type(data) is bytes:
+        return data
+    return bytes(byte_view(data, "bincode data"))
+
+
+def encode_value(value: object) -> bytes:
+    """The bincode bytes of ``value`` as a ``Value``.
+
+    Raises:
+        CodecError: a value with no ``Value`` variant, a lone surrogate, nesting deeper than
+            MAX_DEPTH, a too large integer.
+    """
+    out = bytearray()
+    try:
+        _venc(value, out, 0)
+    except SymphonyError:
+        raise
+    except (RecursionError, TypeError, ValueError, OverflowError) as exc:
+        raise CodecError(f"bincode Value: {type(exc).__name__}: {exc}") from exc
+    return bytes(out)
+
+
+def decode_value(data: Buffer, offset: int = 0) -> tuple[object, int]:
+    """Decode one ``Value`` starting at ``offset``; returns ``(value, end offset)``.
+
+    Trailing bytes are the caller's business (the envelope and the layouts check them).
+
+    Raises:
+        CodecError: truncated or malformed bytes, naming the variant and the offset.
+        TypeError, BufferError: ``data`` is not a C-contiguous buffer.
+    """
+    buf = _data(data)
+    if not 0 <= offset <= len(buf):
+        raise CodecError(f"bincode Value offset {offset} outside 0..{len(buf)}")
+    return _vdec(buf, offset, 0)
+
+
+_HEAD_NOCID = struct.Struct("<B16sBIQ")  # protocol_version, id, None, kind, len(type)
+_HEAD_CID = struct.Struct("<B16sB16sIQ")  # protocol_version, id, Some, cid, kind, len(type)
+_MID = struct.Struct("<IQ")  # version, len(source)
+_TAIL_NOTTL = struct.Struct("<QBI")  # timestamp, None, priority
+_TAIL_TTL = struct.Struct("<QBQI")  # timestamp, Some, ttl_ms, priority
+
+
+def encode_envelope(fields: tuple[Any, ...]) -> bytes:
+    """The bincode ``Envelope`` bytes of the 13 envelope fields (payload as a ``Value``).
+
+    Raises:
+        CodecError: a field does not fit its Rust type (or ``fields`` is not 13 long).
+    """
+    try:
+        (pv, mid, cid, kind, typ, ver, src, tgt, ts, ttl, prio, payload, meta) = fields
+        tb = typ.encode()
+        sb = src.encode()
+        gb = tgt.encode()
+        if cid is None:
+            out = bytearray(_HEAD_NOCID.pack(pv, mid[1], 0, kind, len(tb)))
+        else:
+            out = bytearray(_HEAD_CID.pack(pv, mid[1], 1, cid[1], kind, len(tb)))
+        out += tb
+        out += _MID.pack(ver, len(sb))
+        out += sb
+        out += _pack_q(len(gb))
+        out += gb
+        if ttl is None:
+            out += _TAIL_NOTTL.pack(ts, 0, prio)
+        else:
+            out += _TAIL_TTL.pack(ts, 1, ttl, prio)
+        _venc(payload, out, 0)
+        out += _pack_q(len(meta))
+        for k, v in meta.items():
+            _str_enc(k, out)
+            _venc(v, out, 0)
+    except SymphonyError:
+        raise
+    except Exception as exc:
+        raise CodecError(f"bincode cannot encode envelope: {type(exc).__name__}: {exc}") from exc
+    return bytes(out)
+
+
+def decode_envelope(data: Buffer) -> tuple[Any, ...]:
+    """The 13 envelope fields in ``data`` (exactly one ``Envelope``, nothing after it).
+
+    Raises:
+        CodecError: truncated or malformed bytes, or a header value out of range.
+        TypeError, BufferError: ``data`` is not a C-contiguous buffer.
+    """
+    buf = _data(data)
+    n_buf = len(buf)
+    try:
+        if n_buf < 18:
+            raise _truncated("Envelope", 0, 18, n_buf)
+        tag = buf[17]
+        if tag == 0:
+            if n_buf < _HEAD_NOCID.size:
+                raise _truncated("Envelope header", 0, _HEAD_NOCID.size, n_buf)
+            pv, mid, _, kind, n = _HEAD_NOCID.unpack_from(buf, 0)
+            cid = None
+            pos = _HEAD_NOCID.size
+        elif tag == 1:
+            if n_buf < _HEAD_CID.size:
+                raise _truncated("Envelope header", 0, _HEAD_CID.size, n_buf)
+            pv, mid, _, cidb, kind, n = _HEAD_CID.unpack_from(buf, 0)
+            cid = _tuple_new(MessageId, (EXT_MESSAGE_ID, cidb))
+            pos = _HEAD_CID.size
+        else:
+            raise CodecError(f"bincode Envelope.correlation_id tag at offset 17 is {tag}")
+        if pv != 1:
+            raise CodecError(f"bincode Envelope.protocol_version at offset 0 is {pv}, not 1")
+        if kind > 4:
+            raise CodecError(f"bincode Envelope.kind at offset {pos - 12} is {kind} (0..4)")
+        end = pos + n
+        if end > n_buf:
+            raise _truncated("Envelope.type", pos, n, n_buf)
+        typ = _utf8(buf, pos, end, "Envelope.type")
+        pos = end
+        if pos + 12 > n_buf:
+            raise _truncated("Envelope.version", pos, 12, n_buf)
+        ver, n = _MID.unpack_from(buf, pos)
+        pos += 12
+        end = pos + n
+        if end > n_buf:
+            raise _truncated("Envelope.source", pos, n, n_buf)
+        src = _utf8(buf, pos, end, "Envelope.source")
+        tgt, pos = _str_dec(buf, end)
+        if pos + 13 > n_buf:
+            raise _truncated("Envelope.timestamp", pos, 13, n_buf)
+        ttl_tag = buf[pos + 8]
+        if ttl_tag == 0:
+            ts, _, prio = _TAIL_NOTTL.unpack_from(buf, pos)
+            ttl = None
+            pos += _TAIL_NOTTL.size
+        elif ttl_tag == 1:
+            if pos + _TAIL_TTL.size > n_buf:
+                raise _truncated("Envelope.ttl_ms", pos, _TAIL_TTL.size, n_buf)
+            ts, _, ttl, prio = _TAIL_TTL.unpack_from(buf, pos)
+            pos += _TAIL_TTL.size
+        else:
+            raise CodecError(f"bincode Envelope.ttl_ms tag at offset {pos + 8} is {ttl_tag}")
+        if prio > 3:
+            raise CodecError(f"bincode Envelope.priority at offset {pos - 4} is {prio} (0..3)")
+        payload, pos = _vdec(buf, pos, 0)
+        if pos + 8 > n_buf:
+            raise _truncated("Envelope.metadata length", pos, 8, n_buf)
+        (count,) = _unpack_q(buf, pos)
+        pos += 8
+        _check_count("Envelope.metadata", count, pos, 12, n_buf)
+        meta = {}
+        for _ in range(count):
+            k, pos = _str_dec(buf, pos)
+            meta[k], pos = _vdec(buf, pos, 0)
+    except SymphonyError:
+        raise
+    except (RecursionError, TypeError, ValueError, OverflowError, IndexError) as exc:
+        raise CodecError(f"bincode Envelope: {type(exc).__name__}: {exc}") from exc
+    if pos != n_buf:
+        raise CodecError(f"bincode Envelope: {n_buf - pos} trailing bytes at offset {pos}")
+    return (
+        pv,
+        _tuple_new(MessageId, (EXT_MESSAGE_ID, mid)),
+        cid,
+        kind,
+        typ,
+        ver,
+        src,
+        tgt,
+        ts,
+        ttl,
+        prio,
+        payload,
+        meta,
+    )
+
+
+def _utf8(buf: bytes, pos: int, end: int, what: str) -> str:
+    try:
+        return buf[pos:end].decode()
+    except UnicodeDecodeError as exc:
+        raise CodecError(f"bincode {what} at offset {pos} is not UTF-8: {exc}") from None
