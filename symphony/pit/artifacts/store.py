@@ -969,8 +969,9 @@ class ArtifactStore:
 
     def _load_chunk(
         self, address: bytes, loc: tuple[object, ...], where: str
-    ) -> tuple[bytes, bytes]:
-        """Read, check and decode one chunk; returns ``(plaintext, sha256)``."""
+    ) -> tuple[bytes | memoryview, bytes]:
+        """Read, check and decode one chunk; returns ``(plaintext, sha256)`` (a stored-raw
+        chunk comes back as a view of the record read, without another copy)."""
         pack, offset, stored_len, raw_len, flags, inline = loc
         stored_len, raw_len, flags = cast(int, stored_len), cast(int, raw_len), cast(int, flags)
         if inline is not None:
@@ -993,13 +994,13 @@ class ArtifactStore:
             raise ArtifactCorrupt(f"{where}: unsealed chunk in an encrypted store; refused")
         if flags & FLAG_ZSTD:
             try:
-                plain = self._zd.decompress(payload, max_output_size=raw_len)
+                plain: bytes | memoryview = self._zd.decompress(payload, max_output_size=raw_len)
             except self._zstd_error as exc:
                 raise ArtifactCorrupt(
                     f"{where}: chunk {address.hex()[:16]}… does not decompress: {exc}"
                 ) from exc
         else:
-            plain = bytes(payload)
+            plain = payload
         if len(plain) != raw_len:
             raise ArtifactCorrupt(f"{where}: chunk {address.hex()[:16]}… has the wrong length")
         digest = hashing.sha256(plain)
@@ -1011,7 +1012,7 @@ class ArtifactStore:
             )
         return plain, digest
 
-    def _iter_verified(self, artifact_id: bytes) -> Iterator[bytes]:
+    def _iter_verified(self, artifact_id: bytes) -> Iterator[bytes | memoryview]:
         """Yield the verified chunks of an artifact; the id is checked after the last one."""
         where = f"artifact {_hex(artifact_id)[:16]}…"
         size, entries = self._manifest(artifact_id)
@@ -1052,7 +1053,7 @@ class ArtifactStore:
             artifact_id = self._resolve(ref)
         return io.BufferedReader(_Reader(self, artifact_id), buffer_size=1 << 16)
 
-    def _next_chunks(self, artifact_id: bytes) -> Iterator[bytes]:
+    def _next_chunks(self, artifact_id: bytes) -> Iterator[bytes | memoryview]:
         it = self._iter_verified(artifact_id)
         while True:
             with self._lock:
@@ -1666,7 +1667,7 @@ class _Reader(io.RawIOBase):
     def __init__(self, store: ArtifactStore, artifact_id: bytes) -> None:
         super().__init__()
         self._chunks = store._next_chunks(artifact_id)
-        self._buf = b""
+        self._buf: bytes | memoryview = b""
         self._pos = 0
 
     def readable(self) -> bool:
