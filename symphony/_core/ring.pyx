@@ -375,13 +375,30 @@ cdef class Ring:
 
     def push_wait(self, data, timeout=None):
         """push_wait(data, timeout=None) -> bool. See :meth:`symphony.reference.ring.Ring.push_wait`."""
-        cdef int64_t limit = _timeout_ns(timeout)
+        cdef int64_t limit
         cdef int64_t left
         cdef int64_t spin = self._spin_ns
         cdef uint64_t need
+        cdef Py_buffer view
+        cdef int rc = -100  # not tried yet
+        if timeout is not None:
+            _timeout_ns(timeout)  # validate before touching the ring, as the twin does
+        if self._mapped:  # fast path: an inline message that fits now
+            acquire_bytes(data, &view, "ring push data")
+            if <uint64_t>view.len <= self._r.inline_limit:
+                rc = sy_ring_push(&self._r, view.buf, <uint32_t>view.len, 0)
+                PyBuffer_Release(&view)
+                if rc == SY_RING_PUSHED:
+                    return True
+                if rc != SY_RING_FULL:
+                    rc = -100
+            else:
+                PyBuffer_Release(&view)
+        limit = _timeout_ns(timeout)
         deadline = time.monotonic_ns() + limit
         while True:
-            rc = self._push_one(data)
+            if rc == -100:
+                rc = self._push_one(data)
             if rc == SY_RING_PUSHED:
                 return True
             left = -1 if limit < 0 else deadline - time.monotonic_ns()
@@ -389,11 +406,12 @@ cdef class Ring:
                 return False
             if rc == _ARENA_FULL:
                 time.sleep(0.0001)
-                continue
-            n = len(memoryview(data).cast("B"))
-            need = SY_REC_SIZE(16 if n > self._r.inline_limit else n)
-            with nogil:
-                sy_ring_wait_writable(&self._r, need, left, spin)
+            else:
+                n = len(memoryview(data).cast("B"))
+                need = SY_REC_SIZE(16 if <uint64_t>n > self._r.inline_limit else <uint64_t>n)
+                with nogil:
+                    sy_ring_wait_writable(&self._r, need, left, spin)
+            rc = -100
 
     # ---- consumer -------------------------------------------------------------------
     cdef object _pop_one(self):
@@ -557,12 +575,13 @@ cdef class Ring:
 
     def pop_wait(self, timeout=None):
         """pop_wait(timeout=None) -> bytes | None. See :meth:`symphony.reference.ring.Ring.pop_wait`."""
-        cdef int64_t limit = _timeout_ns(timeout)
+        cdef int64_t limit
         cdef int64_t left
         cdef int64_t spin = self._spin_ns
-        self._live()
-        deadline = time.monotonic_ns() + limit
-        while True:
+        cdef bint tried = False
+        if timeout is not None:
+            _timeout_ns(timeout)  # validate before touching the ring, as the twin does
+        if self._mapped:  # fast path: something is there
             sy_ring_consumer_sync(&self._r)
             try:
                 data = self._pop_one()
@@ -570,6 +589,20 @@ cdef class Ring:
                 sy_ring_consumer_publish(&self._r)
             if data is not None:
                 return data
+            tried = True
+        limit = _timeout_ns(timeout)
+        self._live()
+        deadline = time.monotonic_ns() + limit
+        while True:
+            if not tried:
+                sy_ring_consumer_sync(&self._r)
+                try:
+                    data = self._pop_one()
+                finally:
+                    sy_ring_consumer_publish(&self._r)
+                if data is not None:
+                    return data
+            tried = False
             left = -1 if limit < 0 else deadline - time.monotonic_ns()
             if limit >= 0 and left <= 0:
                 return None
