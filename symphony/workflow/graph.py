@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Literal
 
-from symphony.commons.errors import CycleError, NotFoundError
+from symphony.commons.errors import CycleError, InvalidGraph, NotFoundError
 from symphony.workflow import _kernel
 from symphony.workflow.model import Edge, Workflow
 
@@ -62,7 +62,8 @@ class GraphIndex:
         src, dst: endpoints of every edge whose two ends exist and differ.
         edge_pos: for each entry of ``src``/``dst``, its position in ``Workflow.edges``.
         dangling: positions of edges naming a node that does not exist.
-        self_loops: positions of edges from a node to itself.
+        self_loops: positions of edges from a node to itself (a property: found by the
+            kernel's own edge check when the graph is sorted, or by a scan when asked first).
         duplicate_nodes: positions in ``Workflow.nodes`` of repeated ids.
     """
 
@@ -72,7 +73,7 @@ class GraphIndex:
     dst: array[int]
     edge_pos: Sequence[int]
     dangling: list[int]
-    self_loops: list[int]
+    _loops: list[int] | None
     duplicate_nodes: list[int]
     edge_src: list[int | None]
     """Source index of every edge, aligned with ``Workflow.edges`` (``None``: no such node)."""
@@ -88,7 +89,7 @@ class GraphIndex:
     def build(cls, wf: Workflow) -> GraphIndex:
         """Index ``wf`` (O(nodes + edges), C-level loops where possible)."""
         ids = [n.id for n in wf.nodes]
-        index = {nid: i for i, nid in enumerate(ids)}
+        index = dict(zip(ids, range(len(ids))))
         dup: list[int] = []
         if len(index) != len(ids):
             # Keep the first occurrence; renumber densely.
@@ -105,8 +106,9 @@ class GraphIndex:
         s_ix = list(map(get, map(_SOURCE, edges)))
         d_ix = list(map(get, map(_TARGET, edges)))
         dangling: list[int] = []
-        loops: list[int] = []
-        if None in s_ix or None in d_ix or any(map(int.__eq__, s_ix, d_ix)):  # type: ignore[arg-type]
+        found: list[int] = []
+        loops: list[int] | None = found
+        if None in s_ix or None in d_ix:
             keep_s: list[int] = []
             keep_d: list[int] = []
             pos_l: list[int] = []
@@ -114,7 +116,7 @@ class GraphIndex:
                 if s is None or d is None:
                     dangling.append(pos)
                 elif s == d:
-                    loops.append(pos)
+                    found.append(pos)
                 else:
                     keep_s.append(s)
                     keep_d.append(d)
@@ -125,7 +127,28 @@ class GraphIndex:
             src = array("q", s_ix)  # type: ignore[arg-type]
             dst = array("q", d_ix)  # type: ignore[arg-type]
             epos = range(len(edges))  # every edge kept: positions are the identity
+            loops = None  # not looked for yet: the kernel checks edges anyway
         return cls(ids, index, src, dst, epos, dangling, loops, dup, s_ix, d_ix)
+
+    @property
+    def self_loops(self) -> list[int]:
+        """Positions (in ``Workflow.edges``) of edges from a node to itself."""
+        if self._loops is None:
+            self._drop_loops()
+        assert self._loops is not None
+        return self._loops
+
+    def _drop_loops(self) -> None:
+        """Find self-loops and take them out of ``src``/``dst`` (fast path graphs only)."""
+        loops = [pos for pos, (s, d) in enumerate(zip(self.edge_src, self.edge_dst)) if s == d]
+        self._loops = loops
+        if loops:
+            bad = set(loops)
+            keep = [pos for pos in range(len(self.edge_src)) if pos not in bad]
+            self.src = array("q", [self.edge_src[p] for p in keep])  # type: ignore[misc]
+            self.dst = array("q", [self.edge_dst[p] for p in keep])  # type: ignore[misc]
+            self.edge_pos = array("q", keep)
+            self._succ = self._pred = None
 
     # ---- adjacency
     @property
@@ -135,6 +158,8 @@ class GraphIndex:
 
     def successors(self) -> list[list[int]]:
         """Successor lists (parallel edges appear once per edge), built lazily."""
+        if self._loops is None:
+            self._drop_loops()
         if self._succ is None:
             succ: list[list[int]] = [[] for _ in range(self.n)]
             for s, d in zip(self.src, self.dst):
@@ -144,6 +169,8 @@ class GraphIndex:
 
     def predecessors(self) -> list[list[int]]:
         """Predecessor lists, built lazily."""
+        if self._loops is None:
+            self._drop_loops()
         if self._pred is None:
             pred: list[list[int]] = [[] for _ in range(self.n)]
             for s, d in zip(self.src, self.dst):
@@ -159,7 +186,20 @@ class GraphIndex:
         """
         if self._sorted is None:
             try:
-                order, levels, self.kernel_graph = _kernel.sort_levels(self.n, self.src, self.dst)
+                try:
+                    order, levels, graph = _kernel.sort_levels(self.n, self.src, self.dst)
+                except InvalidGraph:
+                    if self._loops is not None:
+                        raise  # ids are in range and loops were removed: a real bug
+                    self._drop_loops()  # the kernel met a self-loop: drop them, sort again
+                    order, levels, graph = _kernel.sort_levels(self.n, self.src, self.dst)
+                if self._loops is None:
+                    self._loops = []  # the kernel checked every edge: no self-loop
+                if self._loops:
+                    u = self.edge_src[self._loops[0]]
+                    assert u is not None
+                    raise CycleError(f"self-loop on node {u}", [u, u])
+                self.kernel_graph = graph
                 self._sorted = (order, levels)
             except CycleError as err:
                 ids = [self.ids[i] for i in err.cycle]

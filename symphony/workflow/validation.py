@@ -177,11 +177,6 @@ def validate(wf: Workflow) -> ValidationReport:
                     f"node{'s' if len(missing) > 1 else ''} "
                     f"{', '.join(repr(m) for m in missing)}", edge=pos,
                     node=missing[0] if isinstance(missing[0], str) else None))
-    for pos in gi.self_loops:
-        e = edges[pos]
-        add(Problem("cycle", f"cycle: {e.source} -> {e.source} (edge #{pos} "
-                    f"{describe_edge(e)} is a self-loop)", node=e.source, edge=pos,
-                    cycle=(e.source, e.source)))
 
     # ---- edges: ports, types, duplicates, producers
     fed = _check_edges(edges, gi, outs, ins, add)
@@ -195,12 +190,17 @@ def validate(wf: Workflow) -> ValidationReport:
                             "is not fed by any data edge and has no default", node=nid,
                             port=p.name))
 
-    # ---- order (the kernel), then orphans, then cycles
+    # ---- order (the kernel), then self-loops, orphans, cycles
     try:
         order, levels = gi.sort()
         cyclic = False
     except CycleError:
         order, levels, cyclic = [], [], True
+    for pos in gi.self_loops:
+        e = edges[pos]
+        add(Problem("cycle", f"cycle: {e.source} -> {e.source} (edge #{pos} "
+                    f"{describe_edge(e)} is a self-loop)", node=e.source, edge=pos,
+                    cycle=(e.source, e.source)))
     if n_idx > 1:
         g = gi.kernel_graph
         if g is not None and levels:
@@ -294,8 +294,8 @@ def _check_edges(
     classes = list(map(type, edges))
     positions = range(len(edges))
     es, ed = gi.edge_src, gi.edge_dst
-    broken = bool(gi.dangling or gi.self_loops)
-    bad = set(gi.dangling) | set(gi.self_loops) if broken else set()
+    broken = bool(gi.dangling)  # self-loops are port-checked like any edge
+    bad = set(gi.dangling)
 
     def pick(cls: type) -> Iterator[tuple[int, Edge, int, int]]:
         if not classes.count(cls):

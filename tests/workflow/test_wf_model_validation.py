@@ -184,6 +184,14 @@ def test_nodes_after_a_self_loop_are_unreachable() -> None:
                   edges=(ControlEdge("a", "b"), ControlEdge("b", "b"), ControlEdge("b", "c")))
     r = validate(wf)
     assert [(p.code, p.node) for p in r.problems] == [("cycle", "b"), ("unreachable", "c")]
+    with pytest.raises(WorkflowCycleError) as info:
+        topological_order(wf)
+    assert info.value.cycle_ids == ["b", "b"]
+    both = wf.evolve(nodes=(*wf.nodes, op("x"), op("y")),
+                     edges=(*wf.edges, ControlEdge("x", "y"), ControlEdge("y", "x")))
+    assert sorted(p.cycle for p in validate(both).problems if p.code == "cycle") == [
+        ("b", "b"), ("x", "y", "x")]
+    assert list(bfs(wf, "a")) == ["a", "b", "c"] and descendants(wf, "b") == {"c"}
 
 
 def test_map_body_problems_are_reported_and_item_input_is_fed() -> None:
