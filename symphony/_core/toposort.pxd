@@ -95,6 +95,7 @@ cdef class Graph:
     cdef uint32_t _stamp
     cdef bint _mark_busy
     cdef bint _frozen         # __init__ / from_csr done: never re-initialised
+    cdef int _acyclic         # 0 unknown, 1 acyclic, 2 cyclic: cached by every Kahn pass
 
     cdef int _alloc(self, sy_node n, sy_edge m) except -1
     cdef int _ensure_reverse(self) except -1

@@ -7,8 +7,11 @@ memoryviews; anything else is converted once to ``array('q')``. The CSR is built
 validating counting-sort pass plus a scatter pass that re-checks every value (so another
 thread writing the caller's arrays meanwhile can spoil the result, never memory). Kahn's
 queue doubles as the output array, and the deterministic order is a counting sort by level.
-The GIL is released around every O(n + m) loop; a ``ReadyTracker`` releases it for batches
-of 4096 nodes and more and refuses use from two threads at once.
+The lexicographic order pops from a hierarchical bitmap (a few ``ctz`` per node) instead of
+a binary heap. Reachability reuses scratch cached on the Graph (visit stamps, so a query
+costs O(nodes reached), not O(n)); large results are collected in order from a bitmap. The
+GIL is released around every O(n + m) loop; a ``ReadyTracker`` releases it for batches of
+4096 nodes and more and refuses use from two threads at once.
 """
 
 from cpython.array cimport array, clone
@@ -435,6 +438,7 @@ cdef class Graph:
                     sy_topo_order_by_level(n, o, gen, ngen, rem, o)
                 else:
                     k = sy_topo_find_cycle(n, self._off, self._tgt, rem, gen, o)
+            self._acyclic = 1 if emitted == n else 2
             if emitted != n:
                 raise _cycle_error(o, k)
             return out
@@ -458,6 +462,7 @@ cdef class Graph:
                 emitted = sy_topo_kahn_lex(n, self._off, self._tgt, rem, heap, o)
                 if emitted != n:
                     k = sy_topo_find_cycle(n, self._off, self._tgt, rem, heap, o)
+            self._acyclic = 1 if emitted == n else 2
             if emitted != n:
                 raise _cycle_error(o, k)
             return out
@@ -483,6 +488,7 @@ cdef class Graph:
                     sy_topo_order_by_level(n, o, gen, ngen, rem, o)
                 else:
                     k = sy_topo_find_cycle(n, self._off, self._tgt, rem, gen, o)
+            self._acyclic = 1 if emitted == n else 2
             if emitted != n:
                 raise _cycle_error(o, k)
             result = []
@@ -512,6 +518,7 @@ cdef class Graph:
             with nogil:
                 memcpy(rem, self._indeg, <size_t>n * sizeof(sy_node))
                 emitted = sy_topo_kahn(n, self._off, self._tgt, rem, queue, NULL, &ngen)
+            self._acyclic = 1 if emitted == n else 2
             if emitted == n:
                 return None
             if not want_cycle:
@@ -680,9 +687,12 @@ cdef class ReadyTracker:
         self._rem = <sy_node *>_xmalloc(<size_t>n * sizeof(sy_node))
         self._queue = <sy_node *>_xmalloc(<size_t>n * sizeof(sy_node))
         self._state = <uint8_t *>_xmalloc(<size_t>n)
-        with nogil:
-            memcpy(self._rem, g._indeg, <size_t>n * sizeof(sy_node))
-            emitted = sy_topo_kahn(n, g._off, g._tgt, self._rem, self._queue, NULL, &ngen)
+        emitted = n
+        if g._acyclic != 1:  # the verdict is cached on the (immutable) Graph
+            with nogil:
+                memcpy(self._rem, g._indeg, <size_t>n * sizeof(sy_node))
+                emitted = sy_topo_kahn(n, g._off, g._tgt, self._rem, self._queue, NULL, &ngen)
+            g._acyclic = 1 if emitted == n else 2
         if emitted != n:
             minpred = <sy_node *>_xmalloc(<size_t>n * sizeof(sy_node))
             try:

@@ -197,7 +197,7 @@ class Graph:
         TypeError: ``n`` is not an integer, or an array is not integers.
     """
 
-    __slots__ = ("_indeg", "_m", "_n", "_pred", "_succ")
+    __slots__ = ("_acyclic", "_indeg", "_m", "_n", "_pred", "_succ")
 
     def __init__(self, n: SupportsIndex, src: IntArray, dst: IntArray) -> None:
         count = _check_n(n)
@@ -217,6 +217,7 @@ class Graph:
         self._succ = succ
         self._indeg = indeg
         self._pred: list[list[int]] | None = None
+        self._acyclic: bool | None = None  # cached by every full Kahn pass (immutable graph)
 
     @classmethod
     def from_csr(cls, offsets: IntArray, targets: IntArray) -> Graph:
@@ -328,6 +329,7 @@ class Graph:
                     if rem[v] == 0:
                         nxt.append(v)
             gen = nxt
+        self._acyclic = sum(map(len, gens)) == self._n
         return gens, rem
 
     def _cycle(self, rem: list[int]) -> list[int]:
@@ -515,9 +517,10 @@ class ReadyTracker:
     def __init__(self, graph: Graph) -> None:
         if not isinstance(graph, Graph):
             raise TypeError(f"ReadyTracker needs a Graph, got {type(graph).__name__}")
-        cycle = graph.find_cycle()
-        if cycle is not None:
-            raise CycleError(_cycle_message(cycle), cycle)
+        if graph._acyclic is not True:  # checked once per Graph
+            cycle = graph.find_cycle()
+            if cycle is not None:
+                raise CycleError(_cycle_message(cycle), cycle)
         self._graph = graph
         self._rem = list(graph._indeg)
         self._state = [_WAITING if d else _READY for d in self._rem]

@@ -500,6 +500,16 @@ def test_tracker_refuses_cycles(topo: ModuleType) -> None:
     with pytest.raises(CycleError) as info:
         topo.ReadyTracker(g)
     assert info.value.cycle == g.find_cycle() == [1, 2, 1]
+    assert not g.is_acyclic()
+    with pytest.raises(CycleError):  # a cached verdict changes nothing
+        topo.ReadyTracker(g)
+    dag = topo.Graph(3, [0, 1], [1, 2])
+    assert dag.is_acyclic()
+    for _ in range(2):  # the second tracker reuses the cached verdict
+        t = topo.ReadyTracker(dag)
+        while t.is_active():
+            t.done(t.ready())
+        assert t.num_done == 3
 
 
 def test_gil_released_threads_agree(topo: ModuleType) -> None:
