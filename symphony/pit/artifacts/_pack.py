@@ -60,9 +60,12 @@ def encode_record(address: bytes, flags: int, raw_len: int, payload: bytes) -> l
 
 
 def parse_record(
-    buf: bytes, address: bytes, stored_len: int, raw_len: int, where: str
+    buf: bytes, address: bytes, stored_len: int, raw_len: int, where: str, *, crc: bool = True
 ) -> tuple[int, memoryview]:
     """Check one record read from a pack; returns ``(flags, payload)``.
+
+    ``crc=False`` skips the CRC-32C (reads do: the SHA-256 of the chunk, checked after
+    decoding, is the stronger check and must be computed anyway; ``verify`` checks both).
 
     Raises:
         ArtifactCorrupt: truncated, bad magic, lengths or address not those indexed, bad CRC.
@@ -81,8 +84,8 @@ def parse_record(
         )
     view = memoryview(buf)
     end = RECORD_HEADER.size + stored_len
-    (crc,) = _CRC.unpack_from(buf, end)
-    if checksum.crc32c(view[:end]) != crc:
+    (stored_crc,) = _CRC.unpack_from(buf, end)
+    if crc and checksum.crc32c(view[:end]) != stored_crc:
         raise ArtifactCorrupt(f"{where}: CRC-32C mismatch in record of chunk {address.hex()[:16]}…")
     return flags, view[RECORD_HEADER.size : end]
 

@@ -25,10 +25,11 @@ version number inside its transaction, so two writers produce two versions and n
 lost. ``expected_version=`` turns a put into a compare-and-set that raises
 :class:`~symphony.commons.errors.ArtifactConflict` when the name has moved on.
 
-**Reads** verify everything: record framing and CRC-32C, the AES-GCM tag, each chunk's
-SHA-256 against its address, and the artifact id recomputed from the chunk digests. Anything
-that fails raises :class:`~symphony.commons.errors.ArtifactCorrupt`; bad bytes are never
-returned.
+**Reads** verify everything: record framing, the AES-GCM tag, each chunk's SHA-256 against
+its address, and the artifact id recomputed from the chunk digests (the records' CRC-32C is
+left to :meth:`ArtifactStore.verify`: the SHA-256 is the stronger check and is paid
+anyway). Anything that fails raises :class:`~symphony.commons.errors.ArtifactCorrupt`; bad
+bytes are never returned.
 
 **Garbage collection** (:meth:`ArtifactStore.gc`) is mark/sweep with a grace period, safe
 against concurrent writers in other threads or processes:
@@ -968,7 +969,7 @@ class ArtifactStore:
         return out
 
     def _load_chunk(
-        self, address: bytes, loc: tuple[object, ...], where: str
+        self, address: bytes, loc: tuple[object, ...], where: str, *, crc: bool = False
     ) -> tuple[bytes | memoryview, bytes]:
         """Read, check and decode one chunk; returns ``(plaintext, sha256)`` (a stored-raw
         chunk comes back as a view of the record read, without another copy)."""
@@ -985,7 +986,9 @@ class ArtifactStore:
                 buf = os.pread(fd, size, cast(int, offset))
             except OSError as exc:
                 raise ArtifactCorrupt(f"{where}: cannot read pack {pack}: {exc}") from exc
-            flags, payload = parse_record(buf, address, stored_len, raw_len, f"{where} pack {pack}")
+            flags, payload = parse_record(
+                buf, address, stored_len, raw_len, f"{where} pack {pack}", crc=crc
+            )
         if flags & FLAG_SEALED:
             if self._keys is None:
                 raise ArtifactCorrupt(f"{where}: sealed chunk in an unencrypted store")
@@ -1327,7 +1330,7 @@ class ArtifactStore:
             for row in rows:
                 address = row[0]
                 try:
-                    plain, digest = self._load_chunk(address, row[1:], "verify")
+                    plain, digest = self._load_chunk(address, row[1:], "verify", crc=True)
                 except (ArtifactCorrupt, StorageError) as exc:
                     report.problems.append(str(exc))
                     continue
