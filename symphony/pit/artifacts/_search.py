@@ -33,14 +33,14 @@ def _schema() -> Any:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("id", stored=True, tokenizer_name="raw")
     sb.add_text_field("name", stored=False)
-    sb.add_text_field("name_raw", stored=False, tokenizer_name="raw")
+    sb.add_text_field("name_raw", stored=True, tokenizer_name="raw")
     sb.add_text_field("content", stored=False)
     sb.add_text_field("meta", stored=False)
     sb.add_json_field("attrs", stored=False)
     sb.add_text_field("tags", stored=False, tokenizer_name="raw")
-    sb.add_text_field("content_type", stored=False, tokenizer_name="raw")
+    sb.add_text_field("content_type", stored=True, tokenizer_name="raw")
     sb.add_text_field("producer", stored=False, tokenizer_name="raw")
-    sb.add_integer_field("created_at", stored=False, indexed=True, fast=True)
+    sb.add_integer_field("created_at", stored=True, indexed=True, fast=True)
     sb.add_float_field("quality", stored=False, indexed=True, fast=True)
     return sb.build()
 
@@ -119,8 +119,9 @@ class SearchIndex:
         since: float | None,
         until: float | None,
         min_quality: float | None,
-    ) -> list[tuple[str, float]]:
-        """``(id, score)`` pairs, best first (newest first, score 0, for an empty query)."""
+    ) -> list[tuple[str, float, list[str], str, int]]:
+        """``(id, score, names, content_type, created_at_us)``, best first (newest first,
+        score 0, for an empty query)."""
         t = self._tantivy
         Q, occur = t.Query, t.Occur
         clauses: list[tuple[Any, Any]] = []
@@ -168,10 +169,18 @@ class SearchIndex:
             result = searcher.search(
                 q, limit=max(1, limit), count=False, order_by_field="created_at"
             )
-        out: list[tuple[str, float]] = []
+        out: list[tuple[str, float, list[str], str, int]] = []
         for score, address in result.hits:
             doc = searcher.doc(address)
-            out.append((doc["id"][0], float(score) if query.strip() else 0.0))
+            out.append(
+                (
+                    doc["id"][0],
+                    float(score) if query.strip() else 0.0,
+                    list(doc.get_all("name_raw")),
+                    (doc.get_first("content_type") or ""),
+                    int(doc.get_first("created_at") or 0),
+                )
+            )
         return out
 
     def close(self) -> None:

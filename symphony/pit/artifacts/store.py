@@ -1598,7 +1598,9 @@ class ArtifactStore:
         matches everything (then newest first, score 0). Filters are exact:
         ``content_type``, every tag in ``tags``, ``producer`` (a producer, run id or node
         id), ``name``, creation time in ``[since, until]`` (Unix seconds), ``min_quality``.
-        Ranking: BM25 x ``log2(2 + quality)`` (see the module docstring).
+        Ranking: BM25 x ``log2(2 + quality)`` (see the module docstring). Results reflect
+        the store as of the index catch-up at the start of the call (hits are built from the
+        index's stored fields, not looked up in SQLite one by one).
 
         Raises:
             ValidationError: a malformed query or a bad limit (1..10000).
@@ -1624,22 +1626,10 @@ class ArtifactStore:
                 until=until,
                 min_quality=min_quality,
             )
-            out = []
-            for hid, score in hits:
-                raw = bytes.fromhex(hid)
-                row = self._db.execute(
-                    "SELECT content_type, created_at FROM artifacts WHERE id = ?", (raw,)
-                ).fetchone()
-                if row is None:  # deleted after the index last caught up
-                    continue
-                names = [
-                    r[0]
-                    for r in self._db.execute(
-                        "SELECT DISTINCT name FROM versions WHERE artifact = ?", (raw,)
-                    )
-                ]
-                out.append(SearchHit(hid, score, names, row[0], row[1]))
-        return out
+        return [
+            SearchHit(hid, score, names, ctype or None, created / 1_000_000)
+            for hid, score, names, ctype, created in hits
+        ]
 
 
 def _quality(rows: Iterable[tuple[float, float]]) -> float | None:
