@@ -154,7 +154,9 @@ def validate(wf: Workflow) -> ValidationReport:
     pos = -1
     for n in nodes:
         pos += 1
-        o, inn, req, probs = cast(_Derived, n._derived[0]) if n._derived else derive(n)
+        der = n._derived
+        derived: _Derived = der[0] if der else derive(n)  # type: ignore[assignment]
+        o, inn, req, probs = derived
         if probs:
             report.problems.extend(probs)
         if dup_nodes:
@@ -221,9 +223,9 @@ def validate(wf: Workflow) -> ValidationReport:
     if cyclic or gi.self_loops:
         _report_cycles(gi, add)
     else:
-        ids = gi.ids
-        report.order = [ids[i] for i in order]
-        report.levels = [[ids[i] for i in lvl] for lvl in levels]
+        name = gi.ids.__getitem__
+        report.order = list(map(name, order))
+        report.levels = [list(map(name, lvl)) for lvl in levels]
     return report
 
 
