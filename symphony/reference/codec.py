@@ -8,8 +8,8 @@ the ``Value`` enum and ``Envelope`` struct of docs/wire-format.md:
   Null —; Bool ``u8`` 0/1; I64 ``i64``; U64 ``u64`` (only for integers above ``i64::MAX``);
   F64 ``f64``; Str/Bytes/BigInt ``u64`` length + bytes (BigInt: minimal two's complement,
   big-endian); Array ``u64`` count + values; Map ``u64`` count + key, value pairs; Timestamp
-  ``i64`` seconds + ``u32`` nanoseconds; Id ``[u8; 16]``; Ext ``i8`` code + ``u64`` length +
-  bytes.
+  ``i64`` seconds + ``u32`` nanoseconds; Id ``[u8; 16]``; Ext ``i8`` code (0..127, as msgpack allows applications) +
+  ``u64`` length + bytes.
 * ``Envelope`` is the 13 header fields in wire order (protocol_version ``u8``, id
   ``[u8; 16]``, correlation_id ``Option<[u8; 16]>``, kind ``u32``, type ``String``, version
   ``u32``, source ``String``, target ``String``, timestamp ``u64``, ttl_ms ``Option<u64>``,
@@ -170,6 +170,8 @@ def _venc(v: Any, out: bytearray, depth: int) -> None:
         out += _TAG_LEN(6, len(v))
         out += v
     elif t is MessageId:
+        if type(v[1]) is not bytes or len(v[1]) != 16:
+            raise _bad("Value::Id", v, "needs 16 bytes")
         out += _T_ID
         out += v[1]
     else:
@@ -193,6 +195,8 @@ def _venc_slow(v: Any, out: bytearray, depth: int) -> None:
         secs = delta.days * 86400 + delta.seconds
         out += _TAG_TS(10, secs, delta.microseconds * 1000)
     elif isinstance(v, MessageId):
+        if type(v[1]) is not bytes or len(v[1]) != 16:
+            raise _bad("Value::Id", v, "needs 16 bytes")
         out += _T_ID
         out += v[1]
     elif isinstance(v, ExtType):
@@ -307,6 +311,8 @@ def _vdec(buf: bytes, pos: int, depth: int) -> tuple[Any, int]:
         if p + 9 > n_buf:
             raise _truncated("Value::Ext", p, 9, n_buf)
         (code,) = _unpack_b(buf, p)
+        if code < 0:
+            raise CodecError(f"bincode Value::Ext at offset {p} has code {code} (0..127)")
         (n,) = _unpack_q(buf, p + 1)
         p += 9
         end = p + n
@@ -351,7 +357,12 @@ def decode_value(data: Buffer, offset: int = 0) -> tuple[object, int]:
     buf = _data(data)
     if not 0 <= offset <= len(buf):
         raise CodecError(f"bincode Value offset {offset} outside 0..{len(buf)}")
-    return _vdec(buf, offset, 0)
+    try:
+        return _vdec(buf, offset, 0)
+    except SymphonyError:
+        raise
+    except (RecursionError, TypeError, ValueError, OverflowError, IndexError) as exc:
+        raise CodecError(f"bincode Value: {type(exc).__name__}: {exc}") from exc
 
 
 _HEAD_NOCID = struct.Struct("<B16sBIQ")  # protocol_version, id, None, kind, len(type)
@@ -369,6 +380,10 @@ def encode_envelope(fields: tuple[Any, ...]) -> bytes:
     """
     try:
         (pv, mid, cid, kind, typ, ver, src, tgt, ts, ttl, prio, payload, meta) = fields
+        if (type(mid[1]) is not bytes or len(mid[1]) != 16) or (
+            cid is not None and (type(cid[1]) is not bytes or len(cid[1]) != 16)
+        ):
+            raise CodecError("bincode Envelope ids must be 16 bytes")
         tb = typ.encode()
         sb = src.encode()
         gb = tgt.encode()

@@ -1,0 +1,615 @@
+"""Cython twin of :mod:`symphony.reference.codec`; semantics there.
+
+Performance notes: encoding appends to one growable C buffer (PyMem) and makes one bytes
+object at the end; integers, floats and lengths are written byte by byte in little-endian
+order (portable, and the compiler folds it into single stores on x86); strings go through
+``PyUnicode_AsUTF8AndSize`` (cached UTF-8, no copy for ASCII) and come back through
+``PyUnicode_DecodeUTF8``. Dispatch is on the exact type first (str, int, dict, list, float,
+None, bool, bytes, MessageId), subclasses and rare types take the slow path.
+"""
+
+from cpython.buffer cimport PyBuffer_Release
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.string cimport memcpy
+
+from symphony._core._buffer cimport acquire_bytes
+
+import datetime as _dt
+
+from msgpack import ExtType
+
+from symphony._wire import (
+    EXT_MESSAGE_ID,
+    MAX_DEPTH,
+    VALUE_TAGS,
+    MessageId,
+    bigint_from_bytes,
+    bigint_to_bytes,
+)
+from symphony.commons.errors import CodecError, SymphonyError
+
+cdef extern from "Python.h":
+    const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* size) except NULL
+    long long PyLong_AsLongLongAndOverflow(object v, int* overflow) except? -1
+
+__all__ = ["decode_envelope", "decode_value", "encode_envelope", "encode_value"]
+
+cdef int _MAX_DEPTH = MAX_DEPTH
+cdef object _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+cdef object _timedelta = _dt.timedelta
+cdef object _datetime = _dt.datetime
+cdef object _U64_MAX = (1 << 64) - 1
+cdef object _tuple_new = tuple.__new__
+cdef object _MessageId = MessageId
+cdef object _ExtType = ExtType
+
+
+# ----------------------------------------------------------------------------- writing
+cdef int _grow(Buf* b, Py_ssize_t need) except -1:
+    cdef Py_ssize_t cap = b.cap * 2 if b.cap else 512
+    while cap < b.len + need:
+        cap *= 2
+    cdef char* p = <char*>PyMem_Realloc(b.data, <size_t>cap)
+    if p == NULL:
+        raise MemoryError()
+    b.data = p
+    b.cap = cap
+    return 0
+
+
+cdef inline int _put(Buf* b, const void* src, Py_ssize_t n) except -1:
+    if b.len + n > b.cap:
+        _grow(b, n)
+    memcpy(b.data + b.len, src, <size_t>n)
+    b.len += n
+    return 0
+
+
+cdef inline int _put_u8(Buf* b, uint8_t v) except -1:
+    if b.len + 1 > b.cap:
+        _grow(b, 1)
+    b.data[b.len] = <char>v
+    b.len += 1
+    return 0
+
+
+cdef inline int _put_u32(Buf* b, uint32_t v) except -1:
+    cdef unsigned char t[4]
+    t[0] = v & 0xFF
+    t[1] = (v >> 8) & 0xFF
+    t[2] = (v >> 16) & 0xFF
+    t[3] = (v >> 24) & 0xFF
+    return _put(b, t, 4)
+
+
+cdef inline int _put_u64(Buf* b, uint64_t v) except -1:
+    cdef unsigned char t[8]
+    cdef int i
+    for i in range(8):
+        t[i] = (v >> (8 * i)) & 0xFF
+    return _put(b, t, 8)
+
+
+cdef inline int _put_tag_u64(Buf* b, uint32_t tag, uint64_t v) except -1:
+    _put_u32(b, tag)
+    return _put_u64(b, v)
+
+
+cdef inline int _put_f64(Buf* b, double d) except -1:
+    cdef uint64_t u
+    memcpy(&u, &d, 8)
+    return _put_u64(b, u)
+
+
+cdef object _bad(str what, object value, str why=""):
+    extra = f": {why}" if why else ""
+    return CodecError(f"bincode {what} cannot encode {type(value).__name__} {value!r:.60}{extra}")
+
+
+cdef object _truncated(str what, Py_ssize_t pos, Py_ssize_t need, Py_ssize_t have):
+    return CodecError(
+        f"bincode {what} at offset {pos} needs {need} bytes, only {max(0, have - pos)} left"
+    )
+
+
+cdef int _put_utf8(Buf* b, object s, str what) except -1:
+    cdef Py_ssize_t n
+    cdef const char* p
+    try:
+        p = PyUnicode_AsUTF8AndSize(s, &n)
+    except UnicodeEncodeError as exc:
+        raise _bad(what, s, str(exc)) from None
+    _put_u64(b, <uint64_t>n)
+    return _put(b, p, n)
+
+
+cdef int _put_bytes(Buf* b, bytes data) except -1:
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(data)
+    _put_u64(b, <uint64_t>n)
+    return _put(b, PyBytes_AS_STRING(data), n)
+
+
+cdef int _put_int(Buf* b, object v) except -1:
+    cdef int overflow = 0
+    cdef long long x = PyLong_AsLongLongAndOverflow(v, &overflow)
+    if overflow == 0:
+        _put_u32(b, 2)
+        return _put_u64(b, <uint64_t><int64_t>x)
+    if overflow > 0 and v <= _U64_MAX:
+        _put_u32(b, 3)
+        return _put_u64(b, <uint64_t>v)
+    data = bigint_to_bytes(v)
+    _put_u32(b, 9)
+    return _put_bytes(b, data)
+
+
+cdef int _put_id(Buf* b, object v) except -1:
+    data = v[1]
+    if type(data) is not bytes or PyBytes_GET_SIZE(data) != 16:
+        raise _bad("Value::Id", v, "needs 16 bytes")
+    _put_u32(b, 11)
+    return _put(b, PyBytes_AS_STRING(data), 16)
+
+
+cdef int _venc(Buf* b, object v, int depth) except -1:
+    cdef type t = type(v)
+    if t is str:
+        _put_u32(b, 5)
+        return _put_utf8(b, v, "Value::Str")
+    if t is int:
+        return _put_int(b, v)
+    if t is dict:
+        if depth >= _MAX_DEPTH:
+            raise CodecError(f"bincode Value nested deeper than MAX_DEPTH={MAX_DEPTH}")
+        _put_tag_u64(b, 8, <uint64_t>len(<dict>v))
+        for k, x in (<dict>v).items():
+            _venc(b, k, depth + 1)
+            _venc(b, x, depth + 1)
+        return 0
+    if t is list:
+        if depth >= _MAX_DEPTH:
+            raise CodecError(f"bincode Value nested deeper than MAX_DEPTH={MAX_DEPTH}")
+        _put_tag_u64(b, 7, <uint64_t>len(<list>v))
+        for x in <list>v:
+            _venc(b, x, depth + 1)
+        return 0
+    if t is tuple:
+        if depth >= _MAX_DEPTH:
+            raise CodecError(f"bincode Value nested deeper than MAX_DEPTH={MAX_DEPTH}")
+        _put_tag_u64(b, 7, <uint64_t>len(<tuple>v))
+        for x in <tuple>v:
+            _venc(b, x, depth + 1)
+        return 0
+    if t is float:
+        _put_u32(b, 4)
+        return _put_f64(b, PyFloat_AS_DOUBLE(v))
+    if v is None:
+        return _put_u32(b, 0)
+    if t is bool:
+        _put_u32(b, 1)
+        return _put_u8(b, 1 if v is True else 0)
+    if t is bytes:
+        _put_u32(b, 6)
+        return _put_bytes(b, <bytes>v)
+    if t is bytearray:
+        _put_u32(b, 6)
+        return _put_bytes(b, bytes(v))
+    if t is _MessageId:
+        return _put_id(b, v)
+    return _venc_slow(b, v, depth)
+
+
+cdef int _venc_slow(Buf* b, object v, int depth) except -1:
+    # subclasses (IntEnum, str enums, OrderedDict …) and the rarer types, as the twin
+    if isinstance(v, bool):
+        _put_u32(b, 1)
+        return _put_u8(b, 1 if v else 0)
+    if isinstance(v, int):
+        return _venc(b, int(v), depth)
+    if isinstance(v, float):
+        _put_u32(b, 4)
+        return _put_f64(b, float(v))
+    if isinstance(v, str):
+        return _venc(b, str(v), depth)
+    if isinstance(v, _datetime):
+        if v.tzinfo is None:
+            raise _bad("Value::Timestamp", v, "naive datetime: give it a tzinfo")
+        delta = v - _EPOCH
+        secs = delta.days * 86400 + delta.seconds
+        _put_u32(b, 10)
+        _put_u64(b, <uint64_t><int64_t>secs)
+        return _put_u32(b, <uint32_t>(delta.microseconds * 1000))
+    if isinstance(v, _MessageId):
+        return _put_id(b, v)
+    if isinstance(v, _ExtType):
+        if not -128 <= v.code <= 127 or not isinstance(v.data, bytes):
+            raise _bad("Value::Ext", v, "code must be i8 and data bytes")
+        _put_u32(b, 12)
+        _put_u8(b, <uint8_t>(<int>v.code & 0xFF))
+        return _put_bytes(b, v.data)
+    if isinstance(v, dict):
+        return _venc(b, dict(v), depth)
+    if isinstance(v, (list, tuple)):
+        return _venc(b, list(v), depth)
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return _venc(b, bytes(v), depth)
+    raise _bad("Value", v, "no Value variant for this type")
+
+
+cdef object _finish(Buf* b):
+    return PyBytes_FromStringAndSize(b.data, b.len)
+
+
+def encode_value(value):
+    """encode_value(value) -> bytes. See :func:`symphony.reference.codec.encode_value`."""
+    cdef Buf b
+    b.data = NULL
+    b.len = 0
+    b.cap = 0
+    try:
+        _venc(&b, value, 0)
+        return _finish(&b)
+    except SymphonyError:
+        raise
+    except (RecursionError, TypeError, ValueError, OverflowError) as exc:
+        raise CodecError(f"bincode Value: {type(exc).__name__}: {exc}") from exc
+    finally:
+        PyMem_Free(b.data)
+
+
+# ----------------------------------------------------------------------------- reading
+cdef inline uint32_t _rd_u32(const unsigned char* q) noexcept nogil:
+    return (<uint32_t>q[0]) | (<uint32_t>q[1] << 8) | (<uint32_t>q[2] << 16) | (<uint32_t>q[3] << 24)
+
+
+cdef inline uint64_t _rd_u64(const unsigned char* q) noexcept nogil:
+    cdef uint64_t v = 0
+    cdef int i
+    for i in range(7, -1, -1):
+        v = (v << 8) | q[i]
+    return v
+
+
+cdef inline double _rd_f64(const unsigned char* q) noexcept nogil:
+    cdef uint64_t u = _rd_u64(q)
+    cdef double d
+    memcpy(&d, &u, 8)
+    return d
+
+
+cdef object _utf8(const unsigned char* p, Py_ssize_t pos, Py_ssize_t end, str what):
+    try:
+        return PyUnicode_DecodeUTF8(<const char*>(p + pos), end - pos, NULL)
+    except UnicodeDecodeError as exc:
+        raise CodecError(f"bincode {what} at offset {pos} is not UTF-8: {exc}") from None
+
+
+cdef inline int _check_count(str rust, uint64_t n, Py_ssize_t pos, Py_ssize_t item_min, Py_ssize_t n_buf) except -1:
+    # n * item_min > left, computed without overflow
+    if n > <uint64_t>((n_buf - pos) // item_min):
+        raise CodecError(
+            f"bincode {rust} at offset {pos - 8} claims {n} items of >= {item_min} bytes, "
+            f"only {n_buf - pos} bytes left"
+        )
+    return 0
+
+
+cdef object _vdec(const unsigned char* p, Py_ssize_t n_buf, Py_ssize_t* at, int depth):
+    cdef Py_ssize_t pos = at[0]
+    cdef Py_ssize_t q, end
+    cdef uint32_t tag
+    cdef uint64_t n, i
+    cdef uint8_t bb
+    cdef int64_t secs
+    cdef uint32_t nanos
+    if pos + 4 > n_buf:
+        raise _truncated("Value tag", pos, 4, n_buf)
+    tag = _rd_u32(p + pos)
+    q = pos + 4
+    if tag == 5 or tag == 6 or tag == 9:
+        if q + 8 > n_buf:
+            raise _truncated("Value length", q, 8, n_buf)
+        n = _rd_u64(p + q)
+        q += 8
+        if n > <uint64_t>(n_buf - q):
+            raise _truncated(f"Value::{VALUE_TAGS[tag]}", q, <Py_ssize_t>min(n, <uint64_t>0x7FFFFFFFFFFFFFFF), n_buf)
+        end = q + <Py_ssize_t>n
+        at[0] = end
+        if tag == 5:
+            return _utf8(p, q, end, "Value::Str")
+        raw = PyBytes_FromStringAndSize(<const char*>(p + q), end - q)
+        if tag == 6:
+            return raw
+        return bigint_from_bytes(raw)
+    if tag == 2:
+        if q + 8 > n_buf:
+            raise _truncated("Value::I64", q, 8, n_buf)
+        at[0] = q + 8
+        return <int64_t>_rd_u64(p + q)
+    if tag == 7 or tag == 8:
+        if depth >= _MAX_DEPTH:
+            raise CodecError(f"bincode Value at offset {pos} nested deeper than MAX_DEPTH={MAX_DEPTH}")
+        if q + 8 > n_buf:
+            raise _truncated("Value length", q, 8, n_buf)
+        n = _rd_u64(p + q)
+        q += 8
+        at[0] = q
+        if tag == 7:
+            _check_count("Value::Array", n, q, 4, n_buf)
+            arr = [None] * <Py_ssize_t>n
+            for i in range(n):
+                arr[i] = _vdec(p, n_buf, at, depth + 1)
+            return arr
+        _check_count("Value::Map", n, q, 8, n_buf)
+        result = {}
+        for i in range(n):
+            start = at[0]
+            k = _vdec(p, n_buf, at, depth + 1)
+            x = _vdec(p, n_buf, at, depth + 1)
+            try:
+                result[k] = x
+            except TypeError:
+                raise CodecError(
+                    f"bincode Value::Map key at offset {start} is unhashable ({type(k).__name__})"
+                ) from None
+        return result
+    if tag == 0:
+        at[0] = q
+        return None
+    if tag == 1:
+        if q >= n_buf:
+            raise _truncated("Value::Bool", q, 1, n_buf)
+        bb = p[q]
+        if bb > 1:
+            raise CodecError(f"bincode Value::Bool at offset {q} is {bb}, not 0 or 1")
+        at[0] = q + 1
+        return bb == 1
+    if tag == 3:
+        if q + 8 > n_buf:
+            raise _truncated("Value::U64", q, 8, n_buf)
+        at[0] = q + 8
+        return _rd_u64(p + q)
+    if tag == 4:
+        if q + 8 > n_buf:
+            raise _truncated("Value::F64", q, 8, n_buf)
+        at[0] = q + 8
+        return _rd_f64(p + q)
+    if tag == 10:
+        if q + 12 > n_buf:
+            raise _truncated("Value::Timestamp", q, 12, n_buf)
+        secs = <int64_t>_rd_u64(p + q)
+        nanos = _rd_u32(p + q + 8)
+        if nanos >= 1000000000:
+            raise CodecError(f"bincode Value::Timestamp at offset {q}: nanos {nanos} >= 1e9")
+        try:
+            when = _EPOCH + _timedelta(seconds=secs, microseconds=nanos // 1000)
+        except OverflowError:
+            raise CodecError(
+                f"bincode Value::Timestamp at offset {q}: {secs} s is outside datetime's range"
+            ) from None
+        at[0] = q + 12
+        return when
+    if tag == 11:
+        if q + 16 > n_buf:
+            raise _truncated("Value::Id", q, 16, n_buf)
+        at[0] = q + 16
+        return _tuple_new(_MessageId, (EXT_MESSAGE_ID, PyBytes_FromStringAndSize(<const char*>(p + q), 16)))
+    if tag == 12:
+        if q + 9 > n_buf:
+            raise _truncated("Value::Ext", q, 9, n_buf)
+        code = <int>(<signed char>p[q])
+        if code < 0:
+            raise CodecError(f"bincode Value::Ext at offset {q} has code {code} (0..127)")
+        n = _rd_u64(p + q + 1)
+        q += 9
+        if n > <uint64_t>(n_buf - q):
+            raise _truncated("Value::Ext data", q, <Py_ssize_t>min(n, <uint64_t>0x7FFFFFFFFFFFFFFF), n_buf)
+        end = q + <Py_ssize_t>n
+        at[0] = end
+        return _ExtType(code, PyBytes_FromStringAndSize(<const char*>(p + q), end - q))
+    raise CodecError(f"bincode Value tag {tag} at offset {pos} is unknown (0..12)")
+
+
+def decode_value(data, offset=0):
+    """decode_value(data, offset=0) -> (value, end). See
+    :func:`symphony.reference.codec.decode_value`."""
+    cdef Py_buffer view
+    cdef Py_ssize_t at
+    acquire_bytes(data, &view, "bincode data")
+    try:
+        if not 0 <= offset <= view.len:
+            raise CodecError(f"bincode Value offset {offset} outside 0..{view.len}")
+        at = offset
+        try:
+            value = _vdec(<const unsigned char*>view.buf, view.len, &at, 0)
+        except SymphonyError:
+            raise
+        except (RecursionError, TypeError, ValueError, OverflowError, IndexError) as exc:
+            raise CodecError(f"bincode Value: {type(exc).__name__}: {exc}") from exc
+        return value, at
+    finally:
+        PyBuffer_Release(&view)
+
+
+# ----------------------------------------------------------------------------- envelope
+cdef int _put_key(Buf* b, object k) except -1:
+    if type(k) is not str:
+        if not isinstance(k, str):
+            raise _bad("String", k, "not a str")
+        k = str(k)
+    return _put_utf8(b, k, "String")
+
+
+cdef int _put_raw_id(Buf* b, object mid) except -1:
+    data = mid[1]
+    if type(data) is not bytes or PyBytes_GET_SIZE(data) != 16:
+        raise CodecError("bincode Envelope ids must be 16 bytes")
+    return _put(b, PyBytes_AS_STRING(data), 16)
+
+
+cdef inline object _int(object x):
+    # struct.pack (the twin) accepts ints and int subclasses only, never floats
+    if type(x) is int or isinstance(x, int):
+        return x
+    raise TypeError(f"an integer is required, got {type(x).__name__}")
+
+
+def encode_envelope(fields):
+    """encode_envelope(fields) -> bytes. See
+    :func:`symphony.reference.codec.encode_envelope`."""
+    cdef Buf b
+    b.data = NULL
+    b.len = 0
+    b.cap = 0
+    try:
+        (pv, mid, cid, kind, typ, ver, src, tgt, ts, ttl, prio, payload, meta) = fields
+        if type(mid[1]) is not bytes or len(mid[1]) != 16 or (
+            cid is not None and (type(cid[1]) is not bytes or len(cid[1]) != 16)
+        ):
+            raise CodecError("bincode Envelope ids must be 16 bytes")
+        _put_u8(&b, <uint8_t>_int(pv))
+        _put_raw_id(&b, mid)
+        if cid is None:
+            _put_u8(&b, 0)
+        else:
+            _put_u8(&b, 1)
+            _put_raw_id(&b, cid)
+        _put_u32(&b, <uint32_t>_int(kind))
+        _put_utf8(&b, typ, "String")
+        _put_u32(&b, <uint32_t>_int(ver))
+        _put_utf8(&b, src, "String")
+        _put_utf8(&b, tgt, "String")
+        _put_u64(&b, <uint64_t>_int(ts))
+        if ttl is None:
+            _put_u8(&b, 0)
+        else:
+            _put_u8(&b, 1)
+            _put_u64(&b, <uint64_t>_int(ttl))
+        _put_u32(&b, <uint32_t>_int(prio))
+        _venc(&b, payload, 0)
+        items = meta.items()
+        _put_u64(&b, <uint64_t>len(meta))
+        for k, v in items:
+            _put_key(&b, k)
+            _venc(&b, v, 0)
+        return _finish(&b)
+    except SymphonyError:
+        raise
+    except Exception as exc:
+        raise CodecError(f"bincode cannot encode envelope: {type(exc).__name__}: {exc}") from exc
+    finally:
+        PyMem_Free(b.data)
+
+
+cdef object _dec_envelope(const unsigned char* p, Py_ssize_t n_buf):
+    cdef Py_ssize_t pos, end
+    cdef uint8_t tag, ttl_tag, pv
+    cdef uint32_t kind, ver, prio
+    cdef uint64_t n, count, i
+    if n_buf < 18:
+        raise _truncated("Envelope", 0, 18, n_buf)
+    pv = p[0]
+    tag = p[17]
+    if tag == 0:
+        if n_buf < 30:
+            raise _truncated("Envelope header", 0, 30, n_buf)
+        cid = None
+        pos = 18
+    elif tag == 1:
+        if n_buf < 46:
+            raise _truncated("Envelope header", 0, 46, n_buf)
+        cid = _tuple_new(_MessageId, (EXT_MESSAGE_ID, PyBytes_FromStringAndSize(<const char*>(p + 18), 16)))
+        pos = 34
+    else:
+        raise CodecError(f"bincode Envelope.correlation_id tag at offset 17 is {tag}")
+    kind = _rd_u32(p + pos)
+    n = _rd_u64(p + pos + 4)
+    pos += 12
+    if pv != 1:
+        raise CodecError(f"bincode Envelope.protocol_version at offset 0 is {pv}, not 1")
+    if kind > 4:
+        raise CodecError(f"bincode Envelope.kind at offset {pos - 12} is {kind} (0..4)")
+    if n > <uint64_t>(n_buf - pos):
+        raise _truncated("Envelope.type", pos, <Py_ssize_t>min(n, <uint64_t>0x7FFFFFFFFFFFFFFF), n_buf)
+    end = pos + <Py_ssize_t>n
+    typ = _utf8(p, pos, end, "Envelope.type")
+    pos = end
+    if pos + 12 > n_buf:
+        raise _truncated("Envelope.version", pos, 12, n_buf)
+    ver = _rd_u32(p + pos)
+    n = _rd_u64(p + pos + 4)
+    pos += 12
+    if n > <uint64_t>(n_buf - pos):
+        raise _truncated("Envelope.source", pos, <Py_ssize_t>min(n, <uint64_t>0x7FFFFFFFFFFFFFFF), n_buf)
+    end = pos + <Py_ssize_t>n
+    src = _utf8(p, pos, end, "Envelope.source")
+    pos = end
+    if pos + 8 > n_buf:
+        raise _truncated("String length", pos, 8, n_buf)
+    n = _rd_u64(p + pos)
+    pos += 8
+    if n > <uint64_t>(n_buf - pos):
+        raise _truncated("String", pos, <Py_ssize_t>min(n, <uint64_t>0x7FFFFFFFFFFFFFFF), n_buf)
+    end = pos + <Py_ssize_t>n
+    tgt = _utf8(p, pos, end, "String")
+    pos = end
+    if pos + 13 > n_buf:
+        raise _truncated("Envelope.timestamp", pos, 13, n_buf)
+    ts = _rd_u64(p + pos)
+    ttl_tag = p[pos + 8]
+    if ttl_tag == 0:
+        ttl = None
+        prio = _rd_u32(p + pos + 9)
+        pos += 13
+    elif ttl_tag == 1:
+        if pos + 21 > n_buf:
+            raise _truncated("Envelope.ttl_ms", pos, 21, n_buf)
+        ttl = _rd_u64(p + pos + 9)
+        prio = _rd_u32(p + pos + 17)
+        pos += 21
+    else:
+        raise CodecError(f"bincode Envelope.ttl_ms tag at offset {pos + 8} is {ttl_tag}")
+    if prio > 3:
+        raise CodecError(f"bincode Envelope.priority at offset {pos - 4} is {prio} (0..3)")
+    payload = _vdec(p, n_buf, &pos, 0)
+    if pos + 8 > n_buf:
+        raise _truncated("Envelope.metadata length", pos, 8, n_buf)
+    count = _rd_u64(p + pos)
+    pos += 8
+    _check_count("Envelope.metadata", count, pos, 12, n_buf)
+    meta = {}
+    for i in range(count):
+        if pos + 8 > n_buf:
+            raise _truncated("String length", pos, 8, n_buf)
+        n = _rd_u64(p + pos)
+        pos += 8
+        if n > <uint64_t>(n_buf - pos):
+            raise _truncated("String", pos, <Py_ssize_t>min(n, <uint64_t>0x7FFFFFFFFFFFFFFF), n_buf)
+        end = pos + <Py_ssize_t>n
+        k = _utf8(p, pos, end, "String")
+        pos = end
+        meta[k] = _vdec(p, n_buf, &pos, 0)
+    if pos != n_buf:
+        raise CodecError(f"bincode Envelope: {n_buf - pos} trailing bytes at offset {pos}")
+    mid = _tuple_new(_MessageId, (EXT_MESSAGE_ID, PyBytes_FromStringAndSize(<const char*>(p + 1), 16)))
+    return (pv, mid, cid, kind, typ, ver, src, tgt, ts, ttl, prio, payload, meta)
+
+
+def decode_envelope(data):
+    """decode_envelope(data) -> tuple. See
+    :func:`symphony.reference.codec.decode_envelope`."""
+    cdef Py_buffer view
+    acquire_bytes(data, &view, "bincode data")
+    try:
+        try:
+            return _dec_envelope(<const unsigned char*>view.buf, view.len)
+        except SymphonyError:
+            raise
+        except (RecursionError, TypeError, ValueError, OverflowError, IndexError) as exc:
+            raise CodecError(f"bincode Envelope: {type(exc).__name__}: {exc}") from exc
+    finally:
+        PyBuffer_Release(&view)

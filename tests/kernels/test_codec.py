@@ -1,0 +1,209 @@
+"""The bincode Value/Envelope codec kernel, under both implementations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import json
+import mmap
+import struct
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from msgpack import ExtType
+
+from symphony._wire import MAX_DEPTH, MessageId
+from symphony.commons.errors import CodecError
+from symphony.reference import codec as ref
+
+ENVELOPES = Path(__file__).parent.parent / "protocol" / "vectors" / "envelopes.json"
+MID = MessageId.from_bytes(bytes(range(16)))
+
+
+@pytest.fixture(scope="session")
+def codec_mod(impl: Any) -> ModuleType:
+    return impl.load("codec")
+
+
+def test_same_public_api(codec_mod: ModuleType) -> None:
+    assert sorted(codec_mod.__all__) == sorted(ref.__all__)
+    for name in ref.__all__:
+        ours = inspect.signature(getattr(codec_mod, name)).parameters.values()
+        spec = inspect.signature(getattr(ref, name)).parameters.values()
+        assert [(p.name, p.kind, p.default) for p in ours] == [
+            (p.name, p.kind, p.default) for p in spec
+        ], name
+
+
+def test_cython_module_is_compiled(impl: Any) -> None:
+    mod = impl.load("codec")
+    if impl.name == "cython":
+        assert mod.__file__.endswith(".so")
+
+
+# value -> its exact bytes (worked out from the bincode rules; see docs/wire-format.md)
+VALUES: list[tuple[Any, bytes]] = [
+    (None, b"\x00\x00\x00\x00"),
+    (True, b"\x01\x00\x00\x00\x01"),
+    (-3, b"\x02\x00\x00\x00" + struct.pack("<q", -3)),
+    (1 << 63, b"\x03\x00\x00\x00" + struct.pack("<Q", 1 << 63)),
+    (0.5, b"\x04\x00\x00\x00" + struct.pack("<d", 0.5)),
+    ("hé", b"\x05\x00\x00\x00" + struct.pack("<Q", 3) + "hé".encode()),
+    (b"\x00", b"\x06\x00\x00\x00" + struct.pack("<Q", 1) + b"\x00"),
+    ([None], b"\x07\x00\x00\x00" + struct.pack("<Q", 1) + b"\x00" * 4),
+    (
+        {"k": 1},
+        b"\x08\x00\x00\x00"
+        + struct.pack("<Q", 1)
+        + b"\x05\x00\x00\x00"
+        + struct.pack("<Q", 1)
+        + b"k"
+        + b"\x02\x00\x00\x00"
+        + struct.pack("<q", 1),
+    ),
+    (-(1 << 64), b"\x09\x00\x00\x00" + struct.pack("<Q", 9) + b"\xff" + b"\x00" * 8),
+    (
+        dt.datetime(1970, 1, 1, 0, 0, 1, 5, tzinfo=dt.UTC),
+        b"\x0a\x00\x00\x00" + struct.pack("<qI", 1, 5000),
+    ),
+    (MID, b"\x0b\x00\x00\x00" + bytes(range(16))),
+    (ExtType(5, b"ab"), b"\x0c\x00\x00\x00\x05" + struct.pack("<Q", 2) + b"ab"),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), VALUES, ids=[str(i) for i in range(len(VALUES))])
+def test_value_bytes(codec_mod: ModuleType, value: Any, expected: bytes) -> None:
+    assert codec_mod.encode_value(value) == expected
+    assert codec_mod.decode_value(expected) == (value, len(expected))
+    assert codec_mod.decode_value(b"xx" + expected, 2) == (value, len(expected) + 2)
+
+
+def test_subclasses_and_rare_types(codec_mod: ModuleType) -> None:
+    import enum
+
+    class E(enum.IntEnum):
+        A = 7
+
+    class S(str):
+        pass
+
+    assert codec_mod.encode_value(E.A) == codec_mod.encode_value(7)
+    assert codec_mod.encode_value(S("x")) == codec_mod.encode_value("x")
+    assert codec_mod.encode_value((1, 2)) == codec_mod.encode_value([1, 2])
+    assert codec_mod.encode_value(bytearray(b"a")) == codec_mod.encode_value(b"a")
+    assert codec_mod.encode_value(memoryview(b"a")) == codec_mod.encode_value(b"a")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        object(),
+        {1, 2},
+        dt.datetime(2020, 1, 1),
+        "\ud800",
+        1 << 600000,
+        tuple.__new__(ExtType, (300, b"")),
+        tuple.__new__(MessageId, (1, b"short")),
+    ],
+    ids=["object", "set", "naive", "surrogate", "huge-int", "ext-code", "short-id"],
+)
+def test_unencodable(codec_mod: ModuleType, bad: Any) -> None:
+    with pytest.raises(CodecError):
+        codec_mod.encode_value({"k": [bad]})
+
+
+def test_depth_limit(codec_mod: ModuleType) -> None:
+    ok: Any = None
+    for _ in range(MAX_DEPTH):
+        ok = [ok]
+    assert codec_mod.decode_value(codec_mod.encode_value(ok))[0] == ok
+    with pytest.raises(CodecError, match="MAX_DEPTH"):
+        codec_mod.encode_value([ok])
+    with pytest.raises(CodecError, match="MAX_DEPTH"):
+        codec_mod.decode_value(
+            (b"\x07\x00\x00\x00" + struct.pack("<Q", 1)) * (MAX_DEPTH + 1) + b"\x00" * 4
+        )
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (b"", "needs 4"),
+        (b"\x0d\x00\x00\x00", "tag 13"),
+        (b"\x05\x00\x00\x00" + b"\xff" * 8, "needs"),
+        (b"\x07\x00\x00\x00" + b"\xff" * 8, "claims"),
+        (b"\x08\x00\x00\x00" + struct.pack("<Q", 1 << 60), "claims"),
+        (b"\x01\x00\x00\x00\x02", "not 0 or 1"),
+        (b"\x05\x00\x00\x00" + struct.pack("<Q", 1) + b"\xff", "UTF-8"),
+        (b"\x0a\x00\x00\x00" + struct.pack("<qI", 0, 10**9), "nanos"),
+        (b"\x0a\x00\x00\x00" + struct.pack("<qI", 1 << 62, 0), "range"),
+        (b"\x09\x00\x00\x00" + struct.pack("<Q", 0), "big integer"),
+        (
+            b"\x08\x00\x00\x00"
+            + struct.pack("<Q", 1)
+            + b"\x07\x00\x00\x00"
+            + struct.pack("<Q", 0)
+            + b"\x00" * 4,
+            "unhashable",
+        ),
+        (b"\x0c\x00\x00\x00\x01" + b"\xff" * 8, "needs"),
+        (b"\x0c\x00\x00\x00\xff" + struct.pack("<Q", 0), "code -1"),
+    ],
+)
+def test_hostile_values(codec_mod: ModuleType, data: bytes, needle: str) -> None:
+    with pytest.raises(CodecError, match=needle):
+        codec_mod.decode_value(data)
+
+
+def test_offset_and_buffers(codec_mod: ModuleType) -> None:
+    data = codec_mod.encode_value([1, "a"])
+    with pytest.raises(CodecError):
+        codec_mod.decode_value(data, len(data) + 1)
+    with pytest.raises(TypeError):
+        codec_mod.decode_value("text")
+    with mmap.mmap(-1, len(data)) as m:
+        m.write(data)
+        assert codec_mod.decode_value(m) == ([1, "a"], len(data))
+    assert codec_mod.decode_value(bytearray(data))[0] == [1, "a"]
+
+
+@pytest.mark.parametrize("name", ["heartbeat", "request", "response"])
+def test_envelope_golden_vectors(codec_mod: ModuleType, name: str) -> None:
+    data = bytes.fromhex(json.loads(ENVELOPES.read_text())["bincode"][name])
+    fields = codec_mod.decode_envelope(data)
+    assert len(fields) == 13
+    assert codec_mod.encode_envelope(fields) == data
+    assert fields == ref.decode_envelope(data)
+
+
+def test_envelope_errors(codec_mod: ModuleType) -> None:
+    data = bytes.fromhex(json.loads(ENVELOPES.read_text())["bincode"]["request"])
+    for cut in range(len(data)):
+        with pytest.raises(CodecError):
+            codec_mod.decode_envelope(data[:cut])
+    with pytest.raises(CodecError, match="trailing"):
+        codec_mod.decode_envelope(data + b"\x00")
+    fields = list(codec_mod.decode_envelope(data))
+    for i, bad in [
+        (0, 256),
+        (3, -1),
+        (4, 5),
+        (8, -1),
+        (9, 1.5),
+        (10, 1 << 40),
+        (12, [1]),
+        (1, tuple.__new__(MessageId, (1, b"x"))),
+    ]:
+        broken = list(fields)
+        broken[i] = bad
+        with pytest.raises(CodecError):
+            codec_mod.encode_envelope(tuple(broken))
+    with pytest.raises(CodecError):
+        codec_mod.encode_envelope((1, 2))
+    for offset, value, needle in [(0, 2, "protocol_version"), (17, 9, "correlation_id")]:
+        bad = bytearray(data)
+        bad[offset] = value
+        with pytest.raises(CodecError, match=needle):
+            codec_mod.decode_envelope(bytes(bad))
