@@ -822,7 +822,9 @@ class ArtifactStore:
                 "INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)",
                 [(artifact_id, n, v, w) for n, v, w in score_rows],
             )
-            self._db.execute("INSERT INTO index_queue (artifact) VALUES (?)", (artifact_id,))
+            if is_new or name is not None or score_rows or producer or run_id or node_id:
+                # only what changes the artifact's search document is queued for the index
+                self._db.execute("INSERT INTO index_queue (artifact) VALUES (?)", (artifact_id,))
         return ArtifactRef(
             _hex(artifact_id), size, name, version, is_new, new_bytes if is_new else 0
         )
