@@ -115,6 +115,11 @@ class Journal:
         atomic_write(self._dir / JOURNAL, _frame(pack({"gen": gen})), fsync=self._fsync)
 
     @property
+    def buffer(self) -> list[object]:
+        """The pending records; append to it directly on hot paths, then :meth:`flush`."""
+        return self._buf
+
+    @property
     def pending(self) -> int:
         """Records appended but not yet flushed."""
         return len(self._buf)
@@ -133,8 +138,8 @@ class Journal:
         buf = self._buf
         if not buf:
             return 0
-        self._buf = []
         data = _frame(pack(buf))
+        buf.clear()  # in place: the executor appends to this very list
         try:
             os.write(self._fd, data)
             if self._fsync:

@@ -1,0 +1,358 @@
+"""``symphony run`` and ``symphony runs``: the first main job.
+
+``symphony run WORKFLOW [--param k=v ...]`` loads a workflow (``.json``/``.msgpack``) or a
+template (``.toml``, or ``.json`` with ``template`` and ``workflow``), binds the parameters,
+validates it (every problem is shown, naming the node and the reason), runs it with a live
+progress bar on a terminal (plain lines otherwise) and prints a summary. ``--resume RUN_ID``
+continues a run that was interrupted (completed nodes are not run again) or retries the
+failed nodes of a failed run. ``symphony runs`` lists past runs.
+
+Run state lives under ``[runs] state_dir`` (config), ``$SYMPHONY_RUNS_DIR``, or
+``project_dirs().data_dir / "runs"``; ``--state-dir`` overrides all of them.
+
+Exit status: 0 completed, 1 failed or cancelled, 2 unusable input (file, parameters,
+validation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from symphony.commons.config import config_section
+from symphony.commons.errors import (
+    NotFoundError,
+    SymphonyError,
+    ValidationError,
+    WorkflowValidationError,
+)
+
+__all__ = ["RunsConfig", "register"]
+
+
+@config_section("runs")
+@dataclass(frozen=True, slots=True)
+class RunsConfig:
+    """``[runs]``: where run state lives and how runs execute by default."""
+
+    state_dir: Path | None = None
+    concurrency: int = 64
+    processes: int = 0
+    """Worker processes for CPU-bound nodes (0 = one per core)."""
+    fsync: bool = False
+    """fsync every journal batch (power-loss safe) instead of only writing it."""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``run`` and ``runs`` to the ``symphony`` command's subparsers."""
+    run = subparsers.add_parser(
+        "run", help="run a workflow or template file (live progress, summary)",
+        description="Load, validate and run a workflow or template; --resume continues a run.",
+    )
+    run.add_argument("workflow", nargs="?", help="workflow (.json/.msgpack) or template "
+                     "(.toml/.json) file")
+    run.add_argument("--param", "-p", action="append", default=[], metavar="K=V",
+                     help="template parameter (repeatable); values are parsed as JSON when "
+                     "they can be, else taken as text")
+    run.add_argument("--resume", metavar="RUN_ID",
+                     help="continue an interrupted run, or retry the failed nodes of one")
+    run.add_argument("--state-dir", type=Path, help="where runs are recorded")
+    run.add_argument("--concurrency", type=int, help="worker tasks (default 64)")
+    run.add_argument("--processes", type=int, help="worker processes (default: cores)")
+    run.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    run.add_argument("--fsync", action="store_true", default=None,
+                     help="fsync each journal batch (survives power loss)")
+    run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    run.set_defaults(func=cmd_run)
+
+    runs = subparsers.add_parser("runs", help="list past runs")
+    runs.add_argument("--state-dir", type=Path, help="where runs are recorded")
+    runs.add_argument("--json", action="store_true", help="print JSON")
+    runs.add_argument("--limit", type=int, default=50, help="show at most this many")
+    runs.set_defaults(func=cmd_runs)
+
+
+def _config() -> RunsConfig:
+    try:
+        from symphony.commons.config import load_config
+
+        cfg = load_config().config
+        return cfg.section(RunsConfig)
+    except (SymphonyError, ImportError, AttributeError, KeyError, TypeError):
+        return RunsConfig()
+
+
+def _store(args: argparse.Namespace, cfg: RunsConfig) -> object:
+    from symphony.pit.dag_tracker.store import RunStore
+
+    root = args.state_dir or cfg.state_dir
+    return RunStore(root)
+
+
+def parse_params(items: Sequence[str]) -> dict[str, object]:
+    """``["k=v", ...]`` → ``{k: v}``; ``v`` is JSON if it parses, else the text.
+
+    Raises:
+        ValidationError: an item without ``=`` (names it).
+    """
+    out: dict[str, object] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(f"--param {item!r}: expected KEY=VALUE")
+        try:
+            value: object = json.loads(raw)
+        except ValueError:
+            value = raw
+        out[key.strip()] = value
+    return out
+
+
+def load_workflow_file(path: Path, params: dict[str, object]) -> object:
+    """The workflow in ``path`` (a template is instantiated with ``params``; validation is
+    left to the caller)."""
+    from symphony.workflow.serialize import load
+    from symphony.workflow.templates import Template, load_template
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise NotFoundError(f"{path}: cannot read workflow file: {exc.strerror or exc}") from None
+    is_template = path.suffix == ".toml"
+    if not is_template and raw[:1] in (b"{", b" ", b"\n", b"\t", b"\r"):
+        try:
+            head = json.loads(raw)
+        except ValueError:
+            head = None
+        is_template = isinstance(head, dict) and "template" in head and "workflow" in head
+    if is_template:
+        t: Template = load_template(path)
+        return t.instantiate(params, coerce=True, validate=False)
+    if params:
+        raise ValidationError(f"{path} is a plain workflow: --param applies only to templates "
+                              f"(got {', '.join(params)})")
+    return load(raw)
+
+
+def _print_problems(err: WorkflowValidationError, out: TextIO) -> None:
+    problems = getattr(err, "problems", None) or []
+    if not problems:
+        print(f"error: {err}", file=out)
+        return
+    print(f"error: the workflow is invalid ({len(problems)} problem"
+          f"{'s' if len(problems) != 1 else ''}):", file=out)
+    for p in problems:
+        where = f"node {p.node!r}" if p.node else (f"edge #{p.edge}" if p.edge is not None
+                                                   else "workflow")
+        print(f"  - {where}: {p.message}  [{p.code}]", file=out)
+
+
+class _Progress:
+    """A live bar on a TTY (redrawn at most 20 times a second), plain lines otherwise."""
+
+    def __init__(self, out: TextIO, tty: bool, quiet: bool) -> None:
+        self.out, self.tty, self.quiet = out, tty, quiet
+        self.last = 0.0
+        self.line = ""
+
+    def __call__(self, events: Sequence[object]) -> None:
+        from symphony.pit.dag_tracker.events import ProgressEvent
+
+        if self.quiet:
+            return
+        for ev in events:
+            assert isinstance(ev, ProgressEvent)
+            if self.tty:
+                if ev.kind in ("node.failed", "node.retrying"):
+                    self._clear()
+                    print(f"  {ev.kind.split('.')[1]:<9} {ev.node}: {ev.detail}", file=self.out)
+                self.line = f"{ev.node}" if ev.node else ev.kind
+                self._bar(ev.done, ev.total, ev.percent)
+            elif ev.kind not in ("node.started",):
+                what = ev.kind.split(".")[1]
+                extra = f": {ev.detail}" if ev.detail and ev.kind != "node.succeeded" else ""
+                name = ev.node or "run"
+                print(f"[{ev.percent:5.1f}%] {what:<9} {name}{extra}", file=self.out,
+                      flush=True)
+
+    def _clear(self) -> None:
+        width = shutil.get_terminal_size((80, 20)).columns
+        self.out.write("\r" + " " * (width - 1) + "\r")
+
+    def _bar(self, done: int, total: int, pct: float, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < 0.05 and done < total:
+            return
+        self.last = now
+        width = shutil.get_terminal_size((80, 20)).columns
+        cells = max(10, min(40, width - 40))
+        fill = int(cells * pct / 100)
+        text = f"\r[{'#' * fill}{'.' * (cells - fill)}] {pct:5.1f}% {done}/{total} {self.line}"
+        self.out.write(text[: width - 1].ljust(width - 1))
+        self.out.flush()
+
+    def end(self) -> None:
+        if self.tty and not self.quiet:
+            self.out.write("\n")
+            self.out.flush()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``symphony run``."""
+    import trio
+
+    from symphony.pit.dag_tracker.events import EventHub
+    from symphony.pit.dag_tracker.executor import DagTracker, RunOptions, RunSummary
+    from symphony.pit.dag_tracker.store import RunStore
+
+    err = sys.stderr
+    cfg = _config()
+    store = _store(args, cfg)
+    assert isinstance(store, RunStore)
+    if not args.workflow and not args.resume:
+        print("error: give a WORKFLOW file or --resume RUN_ID", file=err)
+        return 2
+    opts = RunOptions(concurrency=args.concurrency or cfg.concurrency,
+                      fail_fast=args.fail_fast,
+                      fsync=cfg.fsync if args.fsync is None else args.fsync)
+    hub = EventHub()
+    tty = err.isatty()
+    progress = _Progress(err, tty, args.quiet)
+    hub.add_callback(progress)
+    engine = DagTracker(store=store, sink=hub, options=opts,
+                        processes=args.processes or cfg.processes or None)
+    try:
+        if args.resume:
+            run = engine.open(args.resume, options=opts)
+            from symphony.workflow.state import RunState
+
+            if run.state in (RunState.FAILED, RunState.CANCELLED):
+                reset = run.retry_failed()
+                print(f"retrying {len(reset)} node(s) of run {run.id}", file=err)
+            elif run.state is RunState.COMPLETED:
+                print(f"run {run.id} already completed", file=err)
+                return 0
+            else:
+                done, total = run.progress
+                print(f"resuming run {run.id} ({done}/{total} nodes already done)", file=err)
+        else:
+            path = Path(args.workflow)
+            params = parse_params(args.param)
+            wf = load_workflow_file(path, params)
+            from symphony.workflow.model import Workflow
+
+            assert isinstance(wf, Workflow)
+            wf.check()
+            run = engine.create(wf, params=params, source=str(path.resolve()), options=opts)
+            print(f"run {run.id}: {wf.name or wf.id} ({len(wf.nodes)} nodes) — state in "
+                  f"{store.path(run.id)}", file=err)
+    except WorkflowValidationError as exc:
+        _print_problems(exc, err)
+        return 2
+    except SymphonyError as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+
+    summary: RunSummary | None = None
+
+    async def main() -> None:
+        nonlocal summary
+        try:
+            summary = await run.execute()
+        finally:
+            with trio.CancelScope(shield=True):
+                await engine.aclose()
+
+    try:
+        trio.run(main)
+    except KeyboardInterrupt:
+        progress.end()
+        try:
+            run.cancel()
+        except SymphonyError:
+            pass
+        print(f"interrupted: resume with `symphony run --resume {run.id}`", file=err)
+        return 1
+    progress.end()
+    assert summary is not None
+    store.save_summary(run.id, {**summary.to_dict(),
+                                "metrics": [m.__dict__ if hasattr(m, "__dict__") else
+                                            _metric(m) for m in run.metrics()]})
+    _print_summary(summary, run, args.json, sys.stdout)
+    return 0 if summary.state.value == "completed" else 1
+
+
+def _metric(m: object) -> dict[str, object]:
+    return {k: getattr(m, k) for k in ("node", "state", "attempts", "queue_wait", "duration",
+                                       "error")}
+
+
+def _print_summary(summary: object, run: object, as_json: bool, out: TextIO) -> None:
+    from symphony.pit.dag_tracker.executor import Run, RunSummary
+
+    assert isinstance(summary, RunSummary) and isinstance(run, Run)
+    if as_json:
+        print(json.dumps(summary.to_dict(), indent=2), file=out)
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
+    print(f"run {summary.run_id}: {summary.state.value} in {summary.wall_time:.2f}s "
+          f"({counts}; {summary.retries} retries; {summary.throughput:,.0f} nodes/s)", file=out)
+    if summary.resumed_done:
+        print(f"  {summary.resumed_done} node(s) were already done and were not run again",
+              file=out)
+    for node, error in summary.failed.items():
+        print(f"  failed  {node}: {error}", file=out)
+    if summary.blocked:
+        shown = ", ".join(summary.blocked[:10]) + (" …" if len(summary.blocked) > 10 else "")
+        print(f"  not run (upstream did not complete): {shown}", file=out)
+    slow = sorted((m for m in run.metrics() if m.duration is not None),
+                  key=lambda m: -(m.duration or 0))[:5]
+    if slow:
+        print("  slowest: " + ", ".join(f"{m.node} {m.duration:.3f}s" for m in slow), file=out)
+    for nid in run.ids:
+        o = run.outputs(nid)
+        if o and isinstance(o.get("path"), str) and run.workflow.node(nid).kind == "operator":
+            print(f"  wrote {o['path']}", file=out)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """``symphony runs``."""
+    from symphony.pit.dag_tracker.store import RunStore
+
+    store = _store(args, _config())
+    assert isinstance(store, RunStore)
+    runs = store.list_runs()[: max(0, args.limit)]
+    if args.json:
+        print(json.dumps(runs, indent=2))
+        return 0
+    if not runs:
+        print(f"no runs in {store.root}")
+        return 0
+    print(f"{'RUN':<24} {'STATE':<10} {'DONE':>11}  {'CREATED':<20} WORKFLOW")
+    for m in runs:
+        done = f"{m.get('done', '?')}/{m.get('total', '?')}"
+        print(f"{m.get('id', '?')!s:<24} {m.get('state', '?')!s:<10} {done:>11}  "
+              f"{m.get('created', '')!s:<20} {m.get('workflow', '')}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Stand-alone entry (``python -m symphony.pit.dag_tracker.cli run …``) until the
+    ``symphony`` command wires :func:`register`."""
+    parser = argparse.ArgumentParser(prog="symphony")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    rc: int = args.func(args)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

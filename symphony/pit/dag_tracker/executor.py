@@ -1,0 +1,1289 @@
+"""The DAG Tracker (seed M3.2): runs a validated workflow with real parallelism.
+
+How a run works
+    The workflow's graph goes to the toposort kernel's incremental
+    :class:`~symphony.reference.toposort.ReadyTracker`. Nodes it hands out are *admitted*:
+    their inputs are gathered from the producers' outputs (or the node is skipped — a branch
+    not taken, no conditional edge taken — or blocked by an upstream failure) and queued.
+    A fixed pool of ``concurrency`` worker tasks takes nodes off the queue (never a task per
+    node, never a limiter per node). A worker runs the node by its mode:
+
+    * ``inline`` — a cheap synchronous call made right there, no task switch at all;
+    * ``async`` — awaited on the worker (I/O-bound work overlaps across workers);
+    * ``process`` — handed to a :class:`NodeExecutor` (by default a process pool with one
+      process per core), the worker awaiting the result.
+
+    When a node finishes the worker marks it done in the tracker, admits whatever became
+    ready and carries on with the queue; it yields to trio only when a node really waits, or
+    every ``yield_interval`` seconds so that control commands and the event flusher run.
+
+Failures
+    A node that raises is retried ``policy.retries`` times with exponential backoff and jitter,
+    each attempt limited to ``policy.timeout`` seconds. A node that still fails is FAILED;
+    nodes depending on it are *blocked* (left PENDING, never run) while every independent
+    branch keeps going — unless ``fail_fast`` cancels the whole run at the first failure.
+    :meth:`Run.retry_failed` resets the failed and cancelled nodes for another
+    :meth:`Run.execute`.
+
+State and durability
+    Every node and run state change goes through the checked transition tables of
+    :mod:`symphony.workflow.state` and is appended to the run's journal
+    (:mod:`.journal`): records are batched in memory and written by one flusher pass per
+    scheduler pass (or when ``journal_batch`` records are pending). Progress events are
+    published after the records they announce were written. :meth:`DagTracker.open`
+    rebuilds a run from its snapshot and journal after a crash: completed nodes are not run
+    again; nodes that were in flight are reset and run again.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from inspect import iscoroutinefunction
+from pathlib import Path
+from typing import Protocol, TypeAlias, cast
+
+import trio
+
+from symphony.commons.errors import (
+    InvalidStateTransition,
+    NotFoundError,
+    SymphonyError,
+    SymphonyTimeout,
+    ValidationError,
+)
+from symphony.pit.dag_tracker import _kernel
+from symphony.pit.dag_tracker.events import EventSink, ProgressEvent
+from symphony.pit.dag_tracker.journal import Journal, read_state
+from symphony.pit.dag_tracker.store import RunStore
+from symphony.workflow.model import (
+    DEFAULT_POLICY,
+    BranchNode,
+    ConditionalEdge,
+    ControlEdge,
+    DataEdge,
+    GateNode,
+    InstrumentNode,
+    MapNode,
+    MergeNode,
+    Node,
+    NodePolicy,
+    OperatorNode,
+    Workflow,
+)
+from symphony.workflow.ops import OperatorRegistry, Outputs, default_registry
+from symphony.workflow.ops.instruments import ModelRegistry, run_instrument
+from symphony.workflow.predicates import Predicate, evaluate
+from symphony.workflow.state import (
+    NODE_TABLE,
+    NodeEvent,
+    NodeState,
+    RunEvent,
+    RunState,
+    StateMachine,
+    transition,
+)
+
+__all__ = [
+    "DagTracker",
+    "NodeExecutor",
+    "NodeFailed",
+    "NodeTimeout",
+    "ProcessPoolNodeExecutor",
+    "Run",
+    "RunOptions",
+    "RunSummary",
+]
+
+# Node states as small ints (index in NodeState), and the transition table as a flat list.
+_STATES = list(NodeState)
+_EVENTS = list(NodeEvent)
+PENDING, READY, RUNNING, RETRYING, WAITING, SUCCEEDED, FAILED, SKIPPED, CANCELLED = range(9)
+assert [s.value for s in _STATES] == [
+    "pending",
+    "ready",
+    "running",
+    "retrying",
+    "waiting",
+    "succeeded",
+    "failed",
+    "skipped",
+    "cancelled",
+]
+(E_READY, E_START, E_SUCCEED, E_FAIL, E_RETRY, E_WAIT, E_RESUME, E_SKIP, E_CANCEL, E_RESET) = range(
+    10
+)
+_NT = [-1] * (16 * 16)
+for (_s, _e), _t in NODE_TABLE.items():
+    _NT[_STATES.index(_s) * 16 + _EVENTS.index(_e)] = _STATES.index(_t)
+
+_INLINE, _ASYNC, _PROCESS = 0, 1, 2
+_MODES = {"inline": _INLINE, "async": _ASYNC, "process": _PROCESS}
+_KIND = {
+    SUCCEEDED: "node.succeeded",
+    FAILED: "node.failed",
+    SKIPPED: "node.skipped",
+    RUNNING: "node.started",
+    RETRYING: "node.retrying",
+    CANCELLED: "node.cancelled",
+    WAITING: "node.waiting",
+}
+
+NodeFn: TypeAlias = Callable[[Mapping[str, object], object], object]
+
+
+class NodeFailed(SymphonyError):
+    """A node raised (``details``: node, attempt)."""
+
+
+class NodeTimeout(NodeFailed, SymphonyTimeout):
+    """An attempt of a node ran longer than its ``policy.timeout``."""
+
+
+class NodeExecutor(Protocol):
+    """Runs ``fn(inputs, config)`` somewhere else — the seam for process pools and, later,
+    a distributed executor. ``fn`` is importable (pickles by reference)."""
+
+    async def submit(
+        self,
+        fn: Callable[[Mapping[str, object], Mapping[str, object]], object],
+        inputs: Mapping[str, object],
+        config: Mapping[str, object],
+    ) -> object:
+        """Run it and return its result (re-raising its exception)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the workers."""
+        ...
+
+
+class ProcessPoolNodeExecutor:
+    """``process`` nodes on a :class:`concurrent.futures.ProcessPoolExecutor` (forkserver).
+
+    The pool starts on first use. A trio task awaits a result without a thread: the future's
+    done-callback wakes it through the trio token. An attempt that times out or is cancelled
+    stops being waited for; the worker process finishes it in the background.
+    """
+
+    def __init__(self, processes: int | None = None) -> None:
+        self.processes = processes or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _get(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            import multiprocessing
+
+            self._pool = ProcessPoolExecutor(
+                self.processes, mp_context=multiprocessing.get_context("forkserver")
+            )
+        return self._pool
+
+    async def submit(
+        self,
+        fn: Callable[[Mapping[str, object], Mapping[str, object]], object],
+        inputs: Mapping[str, object],
+        config: Mapping[str, object],
+    ) -> object:
+        fut: Future[object] = self._get().submit(fn, dict(inputs), dict(config))
+        token = trio.lowlevel.current_trio_token()
+        done = trio.Event()
+
+        def wake(_: Future[object]) -> None:
+            try:
+                token.run_sync_soon(done.set)
+            except trio.RunFinishedError:
+                pass
+
+        fut.add_done_callback(wake)
+        try:
+            await done.wait()
+        except trio.Cancelled:
+            fut.cancel()
+            raise
+        return fut.result()
+
+    async def warm_up(self) -> None:
+        """Start every worker process now (so a benchmark does not time process start-up)."""
+        pool = self._get()
+        futs = [pool.submit(os.getpid) for _ in range(self.processes * 2)]
+        await trio.to_thread.run_sync(lambda: [f.result() for f in futs])
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await trio.to_thread.run_sync(partial(pool.shutdown, wait=True, cancel_futures=True))
+
+
+@dataclass(slots=True)
+class RunOptions:
+    """Knobs of a run.
+
+    Attributes:
+        concurrency: worker tasks (how many async/process nodes may be in flight).
+        fail_fast: cancel the run at the first failed node (else only its dependents stop).
+        journal: record state changes durably (needs a store).
+        fsync: fsync every journal batch (power-loss safe) — else process-crash safe.
+        journal_batch: flush the journal when this many records are pending.
+        compact_every: write a snapshot and start a new journal after this many records.
+        yield_interval: seconds a worker may run nodes back to back before yielding to trio.
+        seed: seed of the retry jitter (``None`` = random).
+    """
+
+    concurrency: int = 64
+    fail_fast: bool = False
+    journal: bool = True
+    fsync: bool = False
+    journal_batch: int = 4096
+    compact_every: int = 500_000
+    yield_interval: float = 0.0005
+    seed: int | None = None
+
+
+@dataclass(slots=True)
+class NodeMetrics:
+    """Execution metrics of one node (seconds; ``None`` when not applicable)."""
+
+    node: str
+    state: str
+    attempts: int
+    queue_wait: float | None
+    duration: float | None
+    error: str = ""
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """The outcome of :meth:`Run.execute`."""
+
+    run_id: str
+    state: RunState
+    total: int
+    counts: dict[str, int]
+    blocked: list[str]
+    """Nodes not run because a node they depend on failed (or the run stopped)."""
+    failed: dict[str, str]
+    """Failed node → error message."""
+    wall_time: float
+    throughput: float
+    """Nodes finished per second of wall time."""
+    retries: int
+    resumed_done: int = 0
+    """Nodes already complete when this execution started (a resumed run)."""
+    metrics: list[NodeMetrics] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "state": self.state.value,
+            "total": self.total,
+            "counts": self.counts,
+            "blocked": self.blocked,
+            "failed": self.failed,
+            "wall_time": self.wall_time,
+            "throughput": self.throughput,
+            "retries": self.retries,
+            "resumed_done": self.resumed_done,
+        }
+
+
+class _RunStopped(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------- engine
+class DagTracker:
+    """Creates and resumes runs; holds what runs share (operators, models, executors, the
+    run store, the event sink).
+
+    Args:
+        operators: the operator registry (default: the built-ins).
+        models: model callables for Instrument nodes (default: ``local/echo`` only).
+        executors: executors by mode; ``"process"`` defaults to a
+            :class:`ProcessPoolNodeExecutor` with ``processes`` workers.
+        store: where runs are journaled (``None``: runs are in memory only).
+        sink: where progress events go (e.g. an :class:`~.events.EventHub`).
+        options: default :class:`RunOptions`.
+    """
+
+    def __init__(
+        self,
+        *,
+        operators: OperatorRegistry | None = None,
+        models: ModelRegistry | None = None,
+        executors: Mapping[str, NodeExecutor] | None = None,
+        processes: int | None = None,
+        store: RunStore | None = None,
+        sink: EventSink | None = None,
+        options: RunOptions | None = None,
+    ) -> None:
+        self.operators = operators or default_registry()
+        self.models = models or ModelRegistry()
+        self.executors: dict[str, NodeExecutor] = dict(executors or {})
+        self.executors.setdefault("process", ProcessPoolNodeExecutor(processes))
+        self.store = store
+        self.sink = sink
+        self.options = options or RunOptions()
+
+    def create(
+        self,
+        wf: Workflow,
+        *,
+        params: Mapping[str, object] | None = None,
+        run_id: str | None = None,
+        source: str = "",
+        options: RunOptions | None = None,
+        validate: bool = True,
+    ) -> Run:
+        """A new PENDING run of ``wf`` (validated unless ``validate=False``).
+
+        Raises:
+            WorkflowValidationError: every problem of the workflow at once.
+        """
+        if validate:
+            wf.check()
+        run_id = run_id or new_run_id()
+        opts = options or self.options
+        journal = None
+        if self.store is not None and opts.journal:
+            self.store.create(run_id, wf, params=dict(params or {}), source=source)
+            journal = Journal(self.store.path(run_id), fsync=opts.fsync, batch=opts.journal_batch)
+        return Run(self, wf, run_id, opts, journal)
+
+    def open(self, run_id: str, *, options: RunOptions | None = None) -> Run:
+        """Rebuild a journaled run (after a crash, a cancel or a failure) to execute again.
+
+        Completed nodes keep their outputs; nodes in flight at the crash are reset.
+
+        Raises:
+            NotFoundError: no such run in the store.
+        """
+        if self.store is None:
+            raise NotFoundError("this DagTracker has no run store; cannot open runs")
+        wf = self.store.workflow(run_id)
+        opts = options or self.options
+        journal = Journal(self.store.path(run_id), fsync=opts.fsync, batch=opts.journal_batch)
+        run = Run(self, wf, run_id, opts, journal)
+        run._recover(*read_state(self.store.path(run_id)))
+        return run
+
+    async def run(self, wf: Workflow, **kwargs: object) -> RunSummary:
+        """Create a run of ``wf`` and execute it (keyword arguments go to :meth:`create`)."""
+        run = self.create(wf, **kwargs)  # type: ignore[arg-type]
+        return await run.execute()
+
+    async def aclose(self) -> None:
+        """Shut down the executors (process pools)."""
+        for ex in self.executors.values():
+            await ex.aclose()
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: ``YYYYmmdd-HHMMSS-xxxxxx``."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+
+
+# --------------------------------------------------------------------------- run
+class Run:
+    """One execution of a workflow: state, control commands, metrics. Use
+    :meth:`DagTracker.create` / :meth:`DagTracker.open`."""
+
+    def __init__(
+        self,
+        engine: DagTracker,
+        wf: Workflow,
+        run_id: str,
+        options: RunOptions,
+        journal: Journal | None,
+        inject: Mapping[str, Mapping[str, object]] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.workflow = wf
+        self.id = run_id
+        self.options = options
+        self._journal = journal
+        self._sink = engine.sink
+        self._machine: StateMachine[RunState, RunEvent] = StateMachine(RunState.PENDING)
+        self._rng = random.Random(options.seed)
+        gi = wf.index()
+        self.ids: list[str] = gi.ids
+        n = self._n = len(gi.ids)
+        self._graph = _kernel.toposort.Graph(n, gi.src, gi.dst)
+        self._state = [PENDING] * n
+        self._outputs: list[Outputs | None] = [None] * n
+        self._attempts = [0] * n
+        self._errors: dict[int, str] = {}
+        self._reason: dict[int, str] = {}
+        self._t_ready = [0.0] * n
+        self._t_start = [0.0] * n
+        self._t_end = [0.0] * n
+        self._retries = 0
+        self._build(wf, gi.index, inject or {})
+        self._queue: deque[tuple[int, Mapping[str, object]]] = deque()
+        self._lot = trio.lowlevel.ParkingLot()
+        self._flush_lot = trio.lowlevel.ParkingLot()
+        self._parked = 0
+        self._wake_pending = False
+        self._inflight = 0
+        self._finished = False
+        self._paused = False
+        self._ndone = 0  # succeeded + skipped + failed
+        self._resumed_done = 0
+        self._records_since_compact = 0
+        self._evbuf: list[ProgressEvent] = []
+        self._jbuf: list[object] | None = journal.buffer if journal is not None else None
+        self._flush_wanted = False
+        self._last_yield = 0.0
+        self._scope: trio.CancelScope | None = None
+        self._approvals: dict[int, set[str]] = {}
+        self._gate_events: dict[int, trio.Event] = {}
+        self._rejected: set[int] = set()
+        self._stop_reason = ""
+
+    # ------------------------------------------------------------------ construction
+    def _build(
+        self, wf: Workflow, index: Mapping[str, int], inject: Mapping[str, Mapping[str, object]]
+    ) -> None:
+        """Per-node call, mode, policy, defaults and incoming edges (lists by node index)."""
+        n = self._n
+        ops = self.engine.operators
+        self._mode = [_INLINE] * n
+        self._fn: list[NodeFn] = [_noop_fn] * n
+        self._cfg: list[object] = [None] * n
+        self._policy: list[NodePolicy | None] = [None] * n
+        self._defaults: list[dict[str, object] | None] = [None] * n
+        # incoming edges: None, or (ctrl sources, conditional, data, multi ports)
+        self._in: list[
+            tuple[
+                list[int],
+                list[tuple[int, Predicate, str | None, str | None]],
+                list[tuple[int, str, str, bool]],
+                list[str],
+            ]
+            | None
+        ] = [None] * n
+        nodes = wf.node_map
+        spec_cache: dict[str, tuple[int, NodeFn]] = {}
+        for i, nid in enumerate(self.ids):
+            node = nodes[nid]
+            pol = node.policy
+            if pol is not DEFAULT_POLICY and (pol.timeout is not None or pol.retries):
+                self._policy[i] = pol
+            d = {p.name: p.default for p in node.inputs if p.default is not None}
+            if nid in inject:
+                d.update(inject[nid])
+            self._defaults[i] = d or None
+            if isinstance(node, OperatorNode):
+                hit = spec_cache.get(node.operator)
+                if hit is None:
+                    spec = ops.get(node.operator)
+                    hit = spec_cache[node.operator] = (_MODES[spec.mode], cast(NodeFn, spec.fn))
+                mode, fn = hit
+                self._cfg[i] = node.config
+            else:
+                mode, fn = self._control(node)
+                self._cfg[i] = node
+            if pol.run_in != "auto":
+                if mode == _ASYNC and pol.run_in != "async" and iscoroutinefunction(fn):
+                    raise ValidationError(
+                        f"node {nid!r}: an async operator cannot run_in {pol.run_in!r}",
+                        details={"node": nid},
+                    )
+                new = _MODES[pol.run_in]
+                if new == _ASYNC and not iscoroutinefunction(fn):
+                    fn = _threaded(fn)  # a blocking call asked to overlap: a worker thread
+                mode = new
+            self._mode[i] = mode
+            self._fn[i] = fn
+        multi_ports: dict[int, set[str]] = {}
+        for e in wf.edges:
+            s = index[e.source]
+            t = index[e.target]
+            slot = self._in[t]
+            if slot is None:
+                slot = self._in[t] = ([], [], [], [])
+            if isinstance(e, DataEdge):
+                p = nodes[e.target].input(e.target_port)
+                multi = p is not None and p.multi
+                slot[2].append((s, e.source_port, e.target_port, multi))
+                if multi and p is not None and p.needs_edge:
+                    multi_ports.setdefault(t, set()).add(e.target_port)
+            elif isinstance(e, ConditionalEdge):
+                slot[1].append((s, e.predicate, e.source_port, e.target_port))
+            elif isinstance(e, ControlEdge):
+                slot[0].append(s)
+        for t, ports in multi_ports.items():
+            slot = self._in[t]
+            assert slot is not None
+            slot[3].extend(sorted(ports))
+
+    def _control(self, node: Node) -> tuple[int, NodeFn]:
+        if isinstance(node, BranchNode):
+            return _INLINE, _branch
+        if isinstance(node, MergeNode):
+            return _INLINE, _merge
+        if isinstance(node, GateNode):
+            return _ASYNC, self._gate
+        if isinstance(node, MapNode):
+            return _ASYNC, self._map
+        if isinstance(node, InstrumentNode):
+            models = self.engine.models
+
+            async def instrument(inputs: Mapping[str, object], node: object) -> Outputs:
+                return await run_instrument(cast(InstrumentNode, node), inputs, models)
+
+            return _ASYNC, cast(NodeFn, instrument)
+        raise ValidationError(f"node {node.id!r}: unsupported node type {type(node).__name__}")
+
+    # ------------------------------------------------------------------ public state
+    @property
+    def state(self) -> RunState:
+        """The run's state."""
+        return self._machine.state
+
+    def node_state(self, node_id: str) -> NodeState:
+        """The state of node ``node_id``."""
+        return _STATES[self._state[self._ix(node_id)]]
+
+    def node_states(self) -> dict[str, NodeState]:
+        """Every node's state."""
+        return {nid: _STATES[s] for nid, s in zip(self.ids, self._state)}
+
+    def outputs(self, node_id: str) -> Outputs | None:
+        """The outputs of a succeeded node, else ``None``."""
+        return self._outputs[self._ix(node_id)]
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(finished nodes, total nodes)."""
+        return self._ndone, self._n
+
+    def _ix(self, node_id: str) -> int:
+        try:
+            return self.ids.index(node_id) if len(self.ids) < 64 else self._index()[node_id]
+        except (ValueError, KeyError):
+            raise NotFoundError(
+                f"run {self.id}: no node {node_id!r}", details={"node": node_id}
+            ) from None
+
+    def _index(self) -> Mapping[str, int]:
+        return self.workflow.index().index
+
+    # ------------------------------------------------------------------ control commands
+    def pause(self) -> None:
+        """Start no new node until :meth:`resume` (nodes in flight finish).
+
+        Raises:
+            InvalidStateTransition: the run is not RUNNING.
+        """
+        self._fire(RunEvent.PAUSE)
+        self._paused = True
+
+    def resume(self) -> None:
+        """Continue a paused run.
+
+        Raises:
+            InvalidStateTransition: the run is not PAUSED.
+        """
+        self._fire(RunEvent.RESUME)
+        self._paused = False
+        self._lot.unpark_all()
+
+    def cancel(self) -> None:
+        """Stop the run: nodes in flight are cancelled, nothing new starts.
+
+        Raises:
+            InvalidStateTransition: the run already ended (COMPLETED/FAILED/CANCELLED).
+        """
+        self._fire(RunEvent.CANCEL)
+        self._stop_reason = "cancelled"
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def retry_failed(self) -> list[str]:
+        """Reset every FAILED and CANCELLED node (and, implicitly, what they blocked) so
+        that the next :meth:`execute` runs them again. Returns the reset node ids.
+
+        Raises:
+            InvalidStateTransition: the run is not FAILED or CANCELLED.
+        """
+        self._fire(RunEvent.RETRY)
+        reset = []
+        for i, s in enumerate(self._state):
+            if s in (FAILED, CANCELLED):
+                self._move(i, E_RESET)
+                self._errors.pop(i, None)
+                self._attempts[i] = 0
+                self._record(i, PENDING, "reset")
+                reset.append(self.ids[i])
+        for i, s in enumerate(self._state):
+            if s == PENDING:
+                self._reason.pop(i, None)
+        self._ndone = sum(1 for s in self._state if s in (SUCCEEDED, SKIPPED, FAILED))
+        self._flush()
+        self._audit("retry-failed", nodes=reset)
+        return reset
+
+    def approve(self, node_id: str, approver: str = "user") -> None:
+        """Approve a gate node (distinct approvers count toward ``approvals``)."""
+        i = self._ix(node_id)
+        node = self.workflow.node(node_id)
+        if not isinstance(node, GateNode):
+            raise ValidationError(f"node {node_id!r} is not a gate", details={"node": node_id})
+        got = self._approvals.setdefault(i, set())
+        got.add(approver)
+        self._audit("approve", node=node_id, approver=approver)
+        if len(got) >= node.approvals and i in self._gate_events:
+            self._gate_events[i].set()
+
+    def reject(self, node_id: str, approver: str = "user") -> None:
+        """Reject a gate node: it fails."""
+        i = self._ix(node_id)
+        self._rejected.add(i)
+        self._audit("reject", node=node_id, approver=approver)
+        if i in self._gate_events:
+            self._gate_events[i].set()
+
+    def _fire(self, ev: RunEvent) -> None:
+        before = self._machine.state
+        after = self._machine.fire(ev)
+        self._record(-1, after.value, ev.value)
+        self._audit(ev.value, before=before.value, after=after.value)
+        if self._sink is not None and self._sink.active:
+            self._evbuf.append(
+                ProgressEvent(
+                    f"run.{after.value}", self.id, "", self._ndone, self._n, time.time(), ev.value
+                )
+            )
+        if self._journal is not None and self.engine.store is not None:
+            self._flush()
+            self.engine.store.update(self.id, state=after.value, done=self._ndone, total=self._n)
+        elif self._evbuf:
+            self._flush()
+
+    def _audit(self, command: str, **info: object) -> None:
+        if self._journal is not None and self.engine.store is not None:
+            self.engine.store.audit(self.id, command, **info)
+
+    # ------------------------------------------------------------------ recording
+    def _move(self, i: int, ev: int) -> int:
+        cur = self._state[i]
+        new = _NT[cur * 16 + ev]
+        if new < 0:
+            transition(_STATES[cur], _EVENTS[ev])  # raises InvalidStateTransition
+            raise AssertionError("unreachable")  # pragma: no cover
+        self._state[i] = new
+        return new
+
+    def _record(self, i: int, code: object, payload: object) -> None:
+        jb = self._jbuf
+        if jb is not None:
+            if not jb and not self._flush_wanted:
+                self._flush_wanted = True
+                self._flush_lot.unpark()
+            jb.append([i, code, payload])
+            if len(jb) >= self.options.journal_batch:
+                self._flush()
+
+    def _event(self, i: int, code: int, detail: str = "") -> None:
+        self._evbuf.append(
+            ProgressEvent(
+                _KIND[code], self.id, self.ids[i], self._ndone, self._n, time.time(), detail
+            )
+        )
+        if self._jbuf is None and not self._flush_wanted:
+            self._flush_wanted = True
+            self._flush_lot.unpark()
+
+    def _flush(self) -> None:
+        """Write pending journal records, then publish the events they back."""
+        self._flush_wanted = False
+        j = self._journal
+        if j is not None:
+            n = j.flush()
+            self._records_since_compact += n
+            if self._records_since_compact >= self.options.compact_every:
+                self._compact()
+        if self._evbuf:
+            evs, self._evbuf = self._evbuf, []
+            if self._sink is not None:
+                self._sink.publish(evs)
+
+    def _compact(self) -> None:
+        if self._journal is not None:
+            self._journal.flush()
+            self._journal.compact(self._snapshot())
+            self._records_since_compact = 0
+
+    def _snapshot(self) -> dict[str, object]:
+        return {
+            "run": self._machine.state.value,
+            "states": list(self._state),
+            "outputs": {i: o for i, o in enumerate(self._outputs) if o is not None},
+            "attempts": list(self._attempts),
+            "errors": self._errors,
+            "reasons": self._reason,
+        }
+
+    async def _flusher(self) -> None:
+        lot = self._flush_lot
+        while True:
+            if self._flush_wanted:
+                self._flush()
+            await lot.park()
+
+    # ------------------------------------------------------------------ recovery
+    def _recover(self, snap: dict[str, object] | None, records: Sequence[Sequence[object]]) -> None:
+        st = self._state
+        outs = self._outputs
+        run_state = RunState.PENDING.value
+        if snap is not None:
+            states = cast(list[int], snap["states"])
+            if len(states) != self._n:
+                raise SymphonyError(
+                    f"run {self.id}: snapshot has {len(states)} nodes, the workflow {self._n}"
+                )
+            st[:] = states
+            for k, v in cast(dict[int, Outputs], snap["outputs"]).items():
+                outs[int(k)] = v
+            self._attempts[:] = cast(list[int], snap["attempts"])
+            self._errors.update(
+                {int(k): str(v) for k, v in cast(dict[int, str], snap.get("errors", {})).items()}
+            )
+            run_state = str(snap["run"])
+        for rec in records:
+            i, code, payload = rec[0], rec[1], rec[2]
+            assert isinstance(i, int)
+            if i < 0:
+                run_state = str(code)
+                continue
+            assert isinstance(code, int)
+            st[i] = code
+            if code == SUCCEEDED:
+                outs[i] = cast(Outputs, payload)
+            elif code == RUNNING:
+                self._attempts[i] = int(cast(int, payload))
+            elif code == FAILED:
+                self._errors[i] = str(payload)
+            elif code == SKIPPED:
+                self._reason[i] = str(payload)
+        # in flight when the process died: run again
+        for i, s in enumerate(st):
+            if s in (RUNNING, RETRYING, WAITING):
+                st[i] = _NT[s * 16 + E_RESET]
+            elif s == READY:
+                st[i] = PENDING
+        self._ndone = sum(1 for s in st if s in (SUCCEEDED, SKIPPED, FAILED))
+        self._machine = StateMachine(RunState(run_state))
+
+    # ------------------------------------------------------------------ execution
+    async def execute(self) -> RunSummary:
+        """Run (or continue) the workflow until every node that can run has run.
+
+        Returns the summary; the run ends COMPLETED, FAILED (some node failed) or CANCELLED.
+        Control commands may be called from other tasks meanwhile.
+        """
+        t0 = time.perf_counter()
+        st = self._machine.state
+        if st is RunState.PENDING:
+            self._fire(RunEvent.START)
+        elif st is RunState.RUNNING or st is RunState.PAUSED:
+            self._audit("recover", state=st.value)  # resumed after a crash
+            if st is RunState.PAUSED:
+                self._fire(RunEvent.RESUME)
+        elif st in (RunState.FAILED, RunState.CANCELLED):
+            raise InvalidStateTransition(
+                f"run {self.id} is {st.value}: call retry_failed() before execute()"
+            )
+        else:
+            raise InvalidStateTransition(f"run {self.id} is already {st.value}")
+        self._finished = False
+        self._stop_reason = ""
+        self._resumed_done = sum(1 for s in self._state if s in (SUCCEEDED, SKIPPED))
+        tracker = _kernel.toposort.ReadyTracker(self._graph)
+        self._tracker = tracker
+        try:
+            async with trio.open_nursery() as nursery:
+                with trio.CancelScope() as scope:
+                    self._scope = scope
+                    nursery.start_soon(self._flusher)
+                    self._last_yield = time.perf_counter()
+                    self._release(tracker)
+                    if self._inflight == 0 and not self._queue:
+                        self._finished = True
+                    else:
+                        async with trio.open_nursery() as workers:
+                            for _ in range(max(1, self.options.concurrency)):
+                                workers.start_soon(self._worker)
+                nursery.cancel_scope.cancel()
+        finally:
+            self._scope = None
+            self._flush()
+        return self._finish(t0)
+
+    def _finish(self, t0: float) -> RunSummary:
+        wall = time.perf_counter() - t0
+        state = self._machine.state
+        failed = {
+            self.ids[i]: self._errors.get(i, "") for i, s in enumerate(self._state) if s == FAILED
+        }
+        if state is RunState.RUNNING or state is RunState.PAUSED:
+            if state is RunState.PAUSED:
+                self._fire(RunEvent.RESUME)
+            self._fire(RunEvent.FAIL if failed else RunEvent.COMPLETE)
+        if self._journal is not None:
+            self._compact()
+        counts: dict[str, int] = {}
+        for s in self._state:
+            counts[_STATES[s].value] = counts.get(_STATES[s].value, 0) + 1
+        blocked = [self.ids[i] for i, s in enumerate(self._state) if s == PENDING]
+        ran = sum(1 for s in self._state if s in (SUCCEEDED, FAILED, SKIPPED)) - self._resumed_done
+        return RunSummary(
+            run_id=self.id,
+            state=self._machine.state,
+            total=self._n,
+            counts=counts,
+            blocked=blocked,
+            failed=failed,
+            wall_time=wall,
+            throughput=ran / wall if wall > 0 else math.inf,
+            retries=self._retries,
+            resumed_done=self._resumed_done,
+        )
+
+    def metrics(self) -> list[NodeMetrics]:
+        """Per-node metrics: state, attempts, queue wait and duration (last attempt)."""
+        out = []
+        for i, nid in enumerate(self.ids):
+            ts, te, tr = self._t_start[i], self._t_end[i], self._t_ready[i]
+            out.append(
+                NodeMetrics(
+                    nid,
+                    _STATES[self._state[i]].value,
+                    self._attempts[i],
+                    ts - tr if ts and tr else None,
+                    te - ts if te and ts else None,
+                    self._errors.get(i, ""),
+                )
+            )
+        return out
+
+    def _release(self, tracker: object) -> None:
+        """Admit every node the tracker hands out; skipped ones are done at once."""
+        tr = cast(_Tracker, tracker)
+        st = self._state
+        queue = self._queue
+        now = time.perf_counter()
+        while True:
+            ready = tr.ready()
+            if not ready:
+                break
+            done: list[int] = []
+            for i in ready:
+                s = st[i]
+                if s == PENDING:
+                    spec = self._in[i]
+                    if spec is None:
+                        d = self._defaults[i]
+                        st[i] = READY
+                        self._t_ready[i] = now
+                        queue.append((i, dict(d) if d else {}))
+                        continue
+                    inputs = self._gather(i, spec)
+                    if inputs is None:
+                        if st[i] == SKIPPED:
+                            done.append(i)
+                        continue  # else blocked by an upstream failure: never done
+                    st[i] = READY
+                    self._t_ready[i] = now
+                    queue.append((i, inputs))
+                elif s in (SUCCEEDED, SKIPPED):
+                    done.append(i)  # complete before a resume
+            if not done:
+                break
+            tr.done(done)
+        if queue and self._parked and not self._wake_pending:
+            self._wake_pending = True
+            self._lot.unpark()
+
+    def _gather(
+        self,
+        i: int,
+        spec: tuple[
+            list[int],
+            list[tuple[int, Predicate, str | None, str | None]],
+            list[tuple[int, str, str, bool]],
+            list[str],
+        ],
+    ) -> dict[str, object] | None:
+        """Inputs of node ``i`` from its producers, or ``None`` if it does not run (skipped,
+        or blocked by a failed producer — then ``_reason[i]`` says so)."""
+        st = self._state
+        outs = self._outputs
+        ctrl, cond, data, multi_req = spec
+        for s in ctrl:
+            if st[s] != SUCCEEDED:
+                return self._not_run(i, s)
+        d = self._defaults[i]
+        inputs: dict[str, object] = dict(d) if d else {}
+        if cond:
+            taken = False
+            for s, pred, sp, tp in cond:
+                o = outs[s]
+                if o is None:
+                    if st[s] != SKIPPED:
+                        return self._not_run(i, s)
+                    continue
+                if evaluate(pred, o):
+                    taken = True
+                    if sp is not None and tp is not None and sp in o:
+                        inputs[tp] = o[sp]
+            if not taken:
+                return self._skip(i, "no conditional edge taken")
+        for s, sp, tp, multi in data:
+            o = outs[s]
+            if o is None or sp not in o:
+                if st[s] == FAILED or st[s] == CANCELLED:
+                    return self._not_run(i, s)
+                if multi:
+                    continue
+                return self._skip(i, f"input {tp!r} not produced ({self.ids[s]}.{sp})")
+            if multi:
+                lst = inputs.get(tp)
+                if not isinstance(lst, list) or (d is not None and lst is d.get(tp)):
+                    inputs[tp] = lst = []
+                lst.append(o[sp])
+            else:
+                inputs[tp] = o[sp]
+        for p in multi_req:
+            if p not in inputs:
+                return self._skip(i, f"no producer of {p!r} ran")
+        return inputs
+
+    def _not_run(self, i: int, s: int) -> dict[str, object] | None:
+        if self._state[s] in (FAILED, CANCELLED) or s in self._reason:
+            self._reason[i] = f"upstream {self.ids[s]!r} did not complete"
+            return None
+        return self._skip(i, f"upstream {self.ids[s]!r} was skipped")
+
+    def _skip(self, i: int, reason: str) -> dict[str, object] | None:
+        self._move(i, E_SKIP)
+        self._reason[i] = reason
+        self._record(i, SKIPPED, reason)
+        self._ndone += 1
+        if self._sink is not None and self._sink.active:
+            self._event(i, SKIPPED, reason)
+        return None
+
+    async def _worker(self) -> None:
+        queue = self._queue
+        lot = self._lot
+        interval = self.options.yield_interval
+        perf = time.perf_counter
+        while True:
+            if self._finished:
+                return
+            if not queue or self._paused:
+                self._parked += 1
+                try:
+                    await lot.park()
+                finally:
+                    self._parked -= 1
+                self._wake_pending = False
+                if queue and self._parked and not self._paused:  # chain: wake one more
+                    self._wake_pending = True
+                    lot.unpark()
+                continue
+            i, inputs = queue.popleft()
+            self._inflight += 1
+            try:
+                await self._run_node(i, inputs)
+            finally:
+                self._inflight -= 1
+            self._tracker.done(i) if self._state[i] == SUCCEEDED else None
+            self._release(self._tracker)
+            if self._inflight == 0 and not queue:
+                self._finished = True
+                lot.unpark_all()
+                return
+            now = perf()
+            if now - self._last_yield > interval:
+                self._last_yield = now
+                await trio.lowlevel.checkpoint()
+
+    async def _run_node(self, i: int, inputs: Mapping[str, object]) -> None:
+        st = self._state
+        if st[i] != READY:  # pragma: no cover - the queue only holds READY nodes
+            raise InvalidStateTransition(
+                f"node {self.ids[i]!r} queued while {_STATES[st[i]].value}"
+            )
+        mode = self._mode[i]
+        fn = self._fn[i]
+        cfg = self._cfg[i]
+        pol = self._policy[i]
+        events = self._sink is not None and self._sink.active
+        attempt = 0
+        try:
+            while True:
+                attempt += 1
+                self._move(i, E_START)
+                self._attempts[i] = attempt
+                self._t_start[i] = time.perf_counter()
+                self._record(i, RUNNING, attempt)
+                if events:
+                    self._event(i, RUNNING, str(attempt))
+                try:
+                    if pol is None:
+                        if mode == _INLINE:
+                            out = fn(inputs, cfg)
+                        elif mode == _ASYNC:
+                            out = await cast(Awaitable[object], fn(inputs, cfg))
+                        else:
+                            out = await self._submit(fn, inputs, cfg)
+                    else:
+                        out = await self._attempt(i, mode, fn, cfg, inputs, pol.timeout, attempt)
+                    if type(out) is not dict:
+                        out = _check_outputs(self.ids[i], out)
+                except Exception as exc:  # a node's failure is data
+                    if (
+                        pol is not None
+                        and attempt <= pol.retries
+                        and self._machine.state is not RunState.CANCELLED
+                    ):
+                        delay = _backoff(pol, attempt, self._rng)
+                        self._move(i, E_RETRY)
+                        self._retries += 1
+                        msg = _describe(exc)
+                        self._record(i, RETRYING, msg)
+                        if events:
+                            self._event(
+                                i,
+                                RETRYING,
+                                f"attempt {attempt} failed: {msg}; retrying in {delay:.3f}s",
+                            )
+                        await trio.sleep(delay)
+                        continue
+                    self._node_failed(i, exc)
+                    return
+                self._move(i, E_SUCCEED)
+                self._t_end[i] = time.perf_counter()
+                self._outputs[i] = cast(Outputs, out)
+                self._record(i, SUCCEEDED, out)
+                self._ndone += 1
+                if events:
+                    self._event(i, SUCCEEDED)
+                return
+        except trio.Cancelled:
+            if _NT[st[i] * 16 + E_CANCEL] >= 0:
+                self._move(i, E_CANCEL)
+                self._record(i, CANCELLED, "cancelled")
+                if events:
+                    self._event(i, CANCELLED)
+            raise
+
+    def _node_failed(self, i: int, exc: BaseException) -> None:
+        self._move(i, E_FAIL)
+        self._t_end[i] = time.perf_counter()
+        msg = _describe(exc)
+        self._errors[i] = msg
+        self._record(i, FAILED, msg)
+        self._ndone += 1
+        if self._sink is not None and self._sink.active:
+            self._event(i, FAILED, msg)
+        if self.options.fail_fast and self._scope is not None:
+            self._stop_reason = f"fail-fast: {self.ids[i]} failed"
+            self._audit("fail-fast", node=self.ids[i], error=msg)
+            self._scope.cancel()
+
+    async def _attempt(
+        self,
+        i: int,
+        mode: int,
+        fn: NodeFn,
+        cfg: object,
+        inputs: Mapping[str, object],
+        timeout: float | None,
+        attempt: int,
+    ) -> object:
+        if timeout is None:
+            if mode == _INLINE:
+                return fn(inputs, cfg)
+            if mode == _ASYNC:
+                return await cast(Awaitable[object], fn(inputs, cfg))
+            return await self._submit(fn, inputs, cfg)
+        out: object = None
+        with trio.move_on_after(timeout) as cs:
+            if mode == _INLINE:
+                out = await trio.to_thread.run_sync(fn, inputs, cfg, abandon_on_cancel=True)
+            elif mode == _ASYNC:
+                out = await cast(Awaitable[object], fn(inputs, cfg))
+            else:
+                out = await self._submit(fn, inputs, cfg)
+        if cs.cancelled_caught:
+            raise NodeTimeout(
+                f"node {self.ids[i]!r} timed out after {timeout}s (attempt {attempt})",
+                details={"node": self.ids[i], "attempt": attempt, "timeout": timeout},
+            )
+        return out
+
+    async def _submit(self, fn: NodeFn, inputs: Mapping[str, object], cfg: object) -> object:
+        return await self.engine.executors["process"].submit(
+            cast(Callable[[Mapping[str, object], Mapping[str, object]], object], fn),
+            inputs,
+            cast(Mapping[str, object], cfg),
+        )
+
+    # ------------------------------------------------------------------ control nodes
+    async def _gate(self, inputs: Mapping[str, object], node: object) -> Outputs:
+        assert isinstance(node, GateNode)
+        i = self._ix(node.id)
+        self._move(i, E_WAIT)
+        self._record(i, WAITING, node.message)
+        if self._sink is not None and self._sink.active:
+            self._event(i, WAITING, node.message or "waiting for approval")
+        ev = self._gate_events.setdefault(i, trio.Event())
+        if len(self._approvals.get(i, ())) >= node.approvals:
+            ev.set()
+        approved = True
+        if node.timeout is None:
+            await ev.wait()
+        else:
+            with trio.move_on_after(node.timeout):
+                await ev.wait()
+            if not ev.is_set():
+                approved = node.on_timeout == "approve"
+        self._move(i, E_RESUME)
+        self._record(i, RUNNING, self._attempts[i])
+        if i in self._rejected or not approved:
+            raise NodeFailed(
+                f"gate {node.id!r} was rejected"
+                + ("" if i in self._rejected else " (approval timed out)"),
+                details={"node": node.id},
+            )
+        out = node.outputs[0].name if node.outputs else "value"
+        return {out: inputs.get("value")}
+
+    async def _map(self, inputs: Mapping[str, object], node: object) -> Outputs:
+        assert isinstance(node, MapNode)
+        items = inputs.get("items")
+        if not isinstance(items, list | tuple):
+            raise ValidationError(
+                f"map {node.id!r}: input 'items' must be a list, got {type(items).__name__}",
+                details={"node": node.id},
+            )
+        in_node, _, in_port = node.item_input.partition(".")
+        out_node, _, out_port = node.result_output.partition(".")
+        node.body.check()
+        results: list[object] = [None] * len(items)
+        errors: list[str] = []
+        limit = trio.CapacityLimiter(node.concurrency or self.options.concurrency)
+        opts = RunOptions(
+            concurrency=max(1, min(self.options.concurrency, 8)),
+            journal=False,
+            yield_interval=self.options.yield_interval,
+        )
+
+        async def one(k: int, item: object) -> None:
+            async with limit:
+                child = Run(
+                    self.engine,
+                    node.body,
+                    f"{self.id}/{node.id}[{k}]",
+                    opts,
+                    None,
+                    inject={in_node: {in_port: item}},
+                )
+                child._sink = None
+                summary = await child.execute()
+                if summary.state is not RunState.COMPLETED:
+                    errors.append(
+                        f"item {k}: " + "; ".join(f"{n}: {e}" for n, e in summary.failed.items())
+                    )
+                    return
+                o = child.outputs(out_node)
+                results[k] = None if o is None else o.get(out_port)
+
+        async with trio.open_nursery() as nursery:
+            for k, item in enumerate(items):
+                nursery.start_soon(one, k, item)
+        if errors:
+            raise NodeFailed(
+                f"map {node.id!r}: {len(errors)} of {len(items)} items failed: "
+                + " | ".join(errors[:3]),
+                details={"node": node.id},
+            )
+        out = node.outputs[0].name if node.outputs else "results"
+        return {out: results}
+
+
+class _Tracker(Protocol):
+    def ready(self) -> Sequence[int]: ...
+    def done(self, nodes: int | Sequence[int]) -> None: ...
+
+
+def _threaded(fn: NodeFn) -> NodeFn:
+    async def threaded(inputs: Mapping[str, object], cfg: object) -> object:
+        return await trio.to_thread.run_sync(fn, inputs, cfg)
+
+    return cast(NodeFn, threaded)
+
+
+def _noop_fn(inputs: Mapping[str, object], cfg: object) -> Outputs:
+    return {}
+
+
+def _branch(inputs: Mapping[str, object], node: object) -> Outputs:
+    assert isinstance(node, BranchNode)
+    port = "then" if evaluate(node.condition, inputs) else "else"
+    return {port: inputs.get("value")}
+
+
+def _merge(inputs: Mapping[str, object], node: object) -> Outputs:
+    assert isinstance(node, MergeNode)
+    items = inputs.get("items", [])
+    if not isinstance(items, list):
+        items = [items]
+    out = node.outputs[0].name if node.outputs else "value"
+    if node.strategy == "first":
+        return {out: items[0] if items else None}
+    return {out: items}
+
+
+def _check_outputs(node: str, out: object) -> Outputs:
+    if isinstance(out, Mapping):
+        return dict(out)
+    if out is None:
+        return {}
+    raise NodeFailed(
+        f"node {node!r} returned {type(out).__name__}, not a mapping of output port to value",
+        details={"node": node},
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    if isinstance(exc, SymphonyError):
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _backoff(pol: NodePolicy, attempt: int, rng: random.Random) -> float:
+    """Delay before retry ``attempt`` (1-based): exponential, capped, with jitter."""
+    base = min(pol.retry_backoff * (2 ** (attempt - 1)), pol.retry_backoff_max)
+    jitter = pol.retry_jitter
+    if jitter > 0:
+        base *= 1 + jitter * (2 * rng.random() - 1)
+    return max(0.0, float(base))
+
+
+def summary_path(store: RunStore, run_id: str) -> Path:
+    """Where a run's summary JSON lives."""
+    return store.path(run_id) / "summary.json"
