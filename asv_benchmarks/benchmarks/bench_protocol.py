@@ -41,6 +41,26 @@ class EnvelopeCodec:
     track_size.unit = "bytes"  # type: ignore[attr-defined]
 
 
+class CodecKernel:
+    """The bincode Value/Envelope kernel itself, per implementation."""
+
+    params = ("cython", "python")
+    param_names = ("impl",)
+
+    def setup(self, impl: str) -> None:
+        from .common import load_kernel
+
+        self.k = load_kernel(impl, "codec")
+        self.fields = tuple(_protocol().typical_message())
+        self.data = self.k.encode_envelope(self.fields)
+
+    def time_encode_envelope(self, impl: str) -> None:
+        self.k.encode_envelope(self.fields)
+
+    def time_decode_envelope(self, impl: str) -> None:
+        self.k.decode_envelope(self.data)
+
+
 class Construction:
     def setup(self) -> None:
         from symphony.protocol.envelope import Message

@@ -20,6 +20,7 @@ import argparse
 import dataclasses
 import json
 import os
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -90,6 +91,9 @@ INVALID_PAYLOAD: dict[str, Any] = {
 }
 
 
+_PENDING: list[tuple[Table, str, str, Callable[[], object] | None, int, str]] = []
+
+
 def _row(
     table: Table,
     case: str,
@@ -98,18 +102,30 @@ def _row(
     number: int,
     rounds: int,
     note: str = "",
-) -> float | None:
-    if fn is None:
-        table.add(case, who, None, note)
-        return None
-    try:
-        fn()
-    except Exception as exc:  # a peer that cannot do the case is reported, not fatal
-        table.add(case, who, None, f"failed: {type(exc).__name__}: {exc}"[:80])
-        return None
-    t = median_time(fn, rounds=rounds, number=number) * 1e6
-    table.add(case, who, t, note)
-    return t
+) -> None:
+    """Register one contender; :func:`_flush` measures all of them interleaved."""
+    if fn is not None:
+        try:
+            fn()
+        except Exception as exc:  # a peer that cannot do the case is reported, not fatal
+            note = f"failed: {type(exc).__name__}: {exc}"[:80]
+            fn = None
+    _PENDING.append((table, case, who, fn, number, note))
+
+
+def _flush(rounds: int) -> None:
+    """Time every registered contender round-robin (one round of each, ``rounds`` times),
+    so machine-load drift hits all of them alike; rows get the medians in µs."""
+    items = list(_PENDING)
+    _PENDING.clear()
+    samples: list[list[float]] = [[] for _ in items]
+    for _ in range(rounds):
+        for k, (_, _, _, fn, number, _) in enumerate(items):
+            if fn is not None:
+                samples[k].append(median_time(fn, rounds=1, number=number))
+    for k, (table, case, who, fn, _, note) in enumerate(items):
+        value = statistics.median(samples[k]) * 1e6 if fn is not None else None
+        table.add(case, who, value, note)
 
 
 def bench_envelope(number: int, rounds: int) -> list[Table]:
@@ -142,7 +158,19 @@ def bench_envelope(number: int, rounds: int) -> list[Table]:
         lambda: bc.decode(bc.encode(msg)),
         number,
         rounds,
-        "pure-Python bincode layout",
+        "bincode layout, codec kernel",
+    )
+    from symphony.reference import codec as pycodec
+
+    msg_fields = tuple(msg)
+    _row(
+        t,
+        "round trip",
+        "symphony-bincode python twin",
+        lambda: Message(pycodec.decode_envelope(pycodec.encode_envelope(msg_fields))),
+        max(1, number // 10),
+        rounds,
+        "the reference twin (spec), for scale",
     )
     _row(t, "encode", "symphony", lambda: mp.encode(msg), number, rounds)
     _row(t, "decode", "symphony", lambda: mp.decode(mp_bytes), number, rounds)
@@ -180,7 +208,7 @@ def bench_envelope(number: int, rounds: int) -> list[Table]:
             _row(t, "round trip", name, rt, number, rounds)
             sizes.add("typical envelope", name, len(enc(obj)))
     else:
-        t.add("round trip", "msgspec Struct", None)
+        _row(t, "round trip", "msgspec Struct", None, 0, 0)
     ormsgpack = optional("ormsgpack")
     if ormsgpack is not None:
         _row(
@@ -203,7 +231,7 @@ def bench_envelope(number: int, rounds: int) -> list[Table]:
         )
         sizes.add("typical envelope", "orjson dict", len(orjson.dumps(json_dict)))
     else:
-        t.add("round trip", "orjson dict", None)
+        _row(t, "round trip", "orjson dict", None, 0, 0)
     _row(t, "round trip", "json dict", lambda: json.loads(json.dumps(json_dict)), number, rounds)
     _row(
         t,
@@ -273,6 +301,7 @@ def bench_envelope(number: int, rounds: int) -> list[Table]:
         rounds,
         "Message.new: fresh id + timestamp + checks",
     )
+    _flush(rounds)
     return [t, sizes, c]
 
 
@@ -318,7 +347,7 @@ def bench_schema(number: int, rounds: int) -> list[Table]:
             "first error only",
         )
     else:
-        t.add("valid", "fastjsonschema", None)
+        _row(t, "valid", "fastjsonschema", None, 0, 0)
     jsonschema = optional("jsonschema")
     if jsonschema is not None:
         v = jsonschema.Draft202012Validator(js)
@@ -332,7 +361,7 @@ def bench_schema(number: int, rounds: int) -> list[Table]:
             rounds,
         )
     else:
-        t.add("valid", "jsonschema", None)
+        _row(t, "valid", "jsonschema", None, 0, 0)
     pydantic = optional("pydantic")
     if pydantic is not None:
         from typing import Annotated, Literal
@@ -373,7 +402,8 @@ def bench_schema(number: int, rounds: int) -> list[Table]:
 
         _row(t, "invalid (all errors)", "pydantic v2", pyd_all, number, rounds)
     else:
-        t.add("valid", "pydantic v2", None)
+        _row(t, "valid", "pydantic v2", None, 0, 0)
+    _flush(rounds)
     return [t]
 
 
@@ -416,7 +446,8 @@ def bench_jsonrpc(number: int, rounds: int) -> list[Table]:
             rounds,
         )
     else:
-        t.add("by position", "json-rpc", None)
+        _row(t, "by position", "json-rpc", None, 0, 0)
+    _flush(rounds)
     return [t]
 
 
@@ -458,13 +489,17 @@ def bench_framing(number: int, rounds: int) -> list[Table]:
         return n
 
     t = Table("framing: 64 B frames fed in 4 KiB pieces", "M frames/s", True)
-    for who, fn, note in (
+    contenders = (
         ("symphony", ours_batch, "FrameDecoder.frames()"),
         ("symphony next_frame", ours_next, "FrameDecoder.next_frame() loop"),
         ("msgpack.Unpacker", unpacker, "C"),
-    ):
-        sec = median_time(fn, rounds=rounds, number=max(1, number // 2000))
-        t.add("64 B frames", who, n_frames / sec / 1e6, note)
+    )
+    samples: list[list[float]] = [[] for _ in contenders]
+    for _ in range(rounds):  # interleaved, as _flush
+        for k, (_, fn, _) in enumerate(contenders):
+            samples[k].append(median_time(fn, rounds=1, number=max(1, number // 2000)))
+    for k, (who, _, note) in enumerate(contenders):
+        t.add("64 B frames", who, n_frames / statistics.median(samples[k]) / 1e6, note)
     return [t]
 
 
