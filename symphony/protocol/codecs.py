@@ -5,15 +5,14 @@ Message``, and ``encode_value`` / ``decode_value`` for bare payload values. Pick
 name with :func:`get_codec` (``"msgpack"`` or ``"bincode"``); both ends of a connection must
 use the same one (the transport negotiates it in its handshake).
 
-When to use which (numbers: ``symphony bench protocol``):
+When to use which (numbers: ``symphony bench protocol``; docs/wire-format.md):
 
-* **msgpack** — the default. Self-describing, readable by every language, fastest from
-  Python (the C ``msgpack`` extension does the work), handles any payload.
-* **bincode** — the smallest header (no field tags, fixed-width ints) and readable by a Rust
-  peer with plain ``#[derive(Deserialize)]`` types; best when a payload schema is registered
-  (:func:`~symphony.protocol.bincode.layout_from_schema`), which drops the per-value tags.
-  The pure-Python encoder is slower than msgpack's C one; a compiled codec kernel is what
-  would make it the faster choice (see docs/wire-format.md).
+* **msgpack** — the default. Self-describing, readable by every language, the most compact
+  for free-form payloads, handles any payload value.
+* **bincode** — readable by a Rust peer with plain ``#[derive(Deserialize)]`` types, and the
+  fastest from Python (its ``Value``/``Envelope`` codec is the Cython kernel
+  ``symphony._core.codec``); larger on the wire unless the payload schema is registered as a
+  layout (``BincodeCodec(payload_layouts=...)``).
 """
 
 from __future__ import annotations
