@@ -124,3 +124,23 @@ async def test_async_wrappers(tmp_path: Path) -> None:
         with pytest.raises(ArtifactNotFound):
             await astore.get("nope")
     assert isinstance(astore.store, ArtifactStore)
+
+
+def test_from_config_reads_the_artifacts_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg_dir = tmp_path / "cfg"
+    cfg_dir.mkdir()
+    (cfg_dir / "default.toml").write_text(
+        f'[artifacts]\nroot = "{tmp_path / "configured"}"\ninline_max = 0\n'
+    )
+    monkeypatch.setenv("SYMPHONY_CONFIG_DIR", str(cfg_dir))
+    with ArtifactStore.from_config() as store:
+        assert store.root == tmp_path / "configured"
+        assert store.config.inline_max == 0
+        store.put(b"x" * 200_000)
+    monkeypatch.setenv("SYMPHONY_ARTIFACTS__ZSTD_LEVEL", "99")
+    from symphony.commons.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="zstd_level"):
+        ArtifactStore.from_config()

@@ -17,17 +17,13 @@ from typing import Any
 
 from symphony.commons.errors import SymphonyError, ValidationError
 
-from ._config import ArtifactsConfig
 from .store import ArtifactStore
 
 __all__ = ["main", "register"]
 
 
 def _open(args: argparse.Namespace) -> ArtifactStore:
-    from symphony.commons.config import load_config
-
-    cfg = load_config().config.section(ArtifactsConfig)
-    return ArtifactStore(args.root, config=cfg)
+    return ArtifactStore.from_config(args.root)
 
 
 def _print_json(value: Any) -> None:

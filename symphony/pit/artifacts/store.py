@@ -463,6 +463,21 @@ class ArtifactStore:
             )
         return keys
 
+    @classmethod
+    def from_config(
+        cls, root: str | os.PathLike[str] | None = None, *, key: bytes | None = None
+    ) -> ArtifactStore:
+        """Open the store configured by the layered configuration (``[artifacts]`` section
+        of :func:`symphony.commons.config.load_config`: TOML files and
+        ``SYMPHONY_ARTIFACTS__*`` variables); ``root`` overrides ``[artifacts] root``.
+
+        Raises:
+            ConfigError: a bad configuration value (all of them listed).
+        """
+        from symphony.commons.config import load_config
+
+        return cls(root, config=load_config().config.section(ArtifactsConfig), key=key)
+
     @property
     def encrypted(self) -> bool:
         return self._keys is not None
