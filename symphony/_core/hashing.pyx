@@ -42,6 +42,21 @@ sy_sha256_uses_shani()   # probe the CPU once, at import, before any helper thre
 
 cdef size_t _NOGIL_THRESHOLD = 64 * 1024
 cdef size_t _PIPELINE_THRESHOLD = 1024 * 1024
+cdef bint _use_fused = True
+
+
+cdef extern from "_cdc_fused.h" nogil:
+    """
+    #if !SY_SHA256_HAVE_SHANI
+    typedef int (*sy_fused_on_digest)(void *, size_t, size_t, size_t, const uint8_t *);
+    static long sy_cdc_hash_fused(const sy_cdc *c, const uint8_t *p, size_t n,
+                                  sy_fused_on_digest f, void *a) { return -2; }
+    #endif
+    """
+    ctypedef int (*sy_fused_on_digest)(void *arg, size_t index, size_t offset, size_t length,
+                                       const uint8_t *digest) noexcept nogil
+    long sy_cdc_hash_fused(const sy_cdc *cdc, const uint8_t *p, size_t n,
+                           sy_fused_on_digest on_digest, void *arg)
 
 
 cdef extern from "_cdc_pipeline.h" nogil:
@@ -253,12 +268,38 @@ cdef int _on_chunks(void *arg, const uint8_t *base, size_t off_a, size_t len_a,
     return 0
 
 
+cdef int _on_digest(void *arg, size_t index, size_t offset, size_t length,
+                    const uint8_t *digest) noexcept nogil:
+    """Record chunk number ``index`` (they arrive out of order); -1 when out of memory."""
+    cdef _HashJob *job = <_HashJob *>arg
+    cdef ChunkRec *r
+    if _grow(&job.recs, &job.cap, index + 1) < 0:
+        return -1
+    r = &job.recs[index]
+    r.offset = offset
+    r.length = length
+    memcpy(r.digest, digest, 32)
+    return 0
+
+
 cdef int _hash_all(const sy_cdc *cdc, const uint8_t *p, size_t n, _HashJob *job,
                    bint two_threads) noexcept nogil:
     """Chunk p[0:n] into job; -1 when out of memory."""
-    cdef size_t pos = 0, len_a, len_b
+    cdef size_t pos = 0, len_a, len_b, k
     cdef uint64_t h
     cdef int rc
+    cdef long count
+    if not two_threads and job.content == NULL and sy_sha256_uses_shani() and _use_fused:
+        # One core: scan and SHA-256 fused (_cdc_fused.h); digests arrive out of order, so
+        # the manifest is built afterwards.
+        count = sy_cdc_hash_fused(cdc, p, n, _on_digest, job)
+        if count == -1:
+            return -1
+        if count >= 0:
+            job.count = <size_t>count
+            for k in range(job.count):
+                _manifest_add(job.manifest, job.recs[k].length, job.recs[k].digest)
+            return 0
     if two_threads and n >= _PIPELINE_THRESHOLD:
         rc = sy_cdc_pipeline(cdc, p, n, NULL, _on_chunks, job)
         if rc != -2:            # -2: no helper thread; fall through to one thread
@@ -344,6 +385,12 @@ def sha256(data):
 
 cdef extern from "symphony/sha256.h":
     int sy_sha256__shani
+
+
+def _use_fused_path(flag):
+    """Testing/benchmark hook: enable (True) or disable the one-core fused scan+hash path."""
+    global _use_fused
+    _use_fused = bool(flag)
 
 
 def _force_portable_sha256(portable):

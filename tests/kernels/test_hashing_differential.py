@@ -146,3 +146,17 @@ def test_portable_sha256_path(data: bytes, sizes: tuple[int, int, int]) -> None:
         assert cy.sha256(data) == py.sha256(data)
     finally:
         cy._force_portable_sha256(False)
+
+
+@settings(max_examples=40)
+@given(data_strategy(60_000), chunk_params())
+def test_fused_path_equals_plain_loop(data: bytes, p: dict[str, int]) -> None:
+    """The one-core fused scan+SHA path (default for threads=1 without content_digest, with
+    SHA extensions) gives what the plain chunk-then-hash loop gives."""
+    fused = cy.hash_chunks(data, **p, content_digest=False)
+    cy._use_fused_path(False)
+    try:
+        assert cy.hash_chunks(data, **p, content_digest=False) == fused
+    finally:
+        cy._use_fused_path(True)
+    assert [c.offset + c.length for c in fused.chunks] == cy.cut_points(data, **p)
