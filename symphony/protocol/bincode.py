@@ -17,8 +17,10 @@ worked examples, is ``docs/wire-format.md``. The rules:
 
 A :class:`Layout` is compiled once into two closures (``enc(value, out)`` appends to a
 bytearray; ``dec(buf, pos) -> (value, end)``). :data:`VALUE` is a self-describing layout
-(a Rust ``enum Value``) that carries any payload without a schema; a registered schema gives a
-payload a fixed struct layout (:func:`layout_from_schema`), which is smaller and faster.
+(a Rust ``enum Value``) that carries any payload without a schema, encoded by the codec
+kernel (``symphony._core.codec``; spec: :mod:`symphony.reference.codec`); a payload layout
+registered for a ``(type, version)`` (``BincodeCodec(payload_layouts=...)``, built from
+:func:`struct_of` and friends) drops the per-value tags.
 
 Bad bytes raise :class:`~symphony.commons.errors.CodecError` naming the type and the offset:
 lengths are checked against the bytes present *before* anything is allocated, nesting of
