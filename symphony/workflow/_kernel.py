@@ -5,8 +5,7 @@
 :class:`~symphony.commons.errors.CycleError` carrying the kernel's cycle as a node path.
 
 The kernel comes from :mod:`symphony.kernels` (Cython, or the twins under
-``SYMPHONY_PURE_PYTHON=1``) once the lead lists ``toposort`` in ``KERNELS``; until then the
-reference twin :mod:`symphony.reference.toposort` is used directly.
+``SYMPHONY_PURE_PYTHON=1``): that module is the one place that picks an implementation.
 """
 
 from __future__ import annotations
@@ -19,16 +18,8 @@ from symphony import kernels
 __all__ = ["IMPLEMENTATION", "sort_levels", "toposort"]
 
 
-def _load() -> tuple[ModuleType, str]:
-    if "toposort" in kernels.KERNELS:
-        mod: ModuleType = getattr(kernels, "toposort")  # noqa: B009 - not yet in kernels' stub
-        return mod, kernels.IMPLEMENTATION
-    from symphony.reference import toposort as ref
-
-    return ref, "python"
-
-
-toposort, IMPLEMENTATION = _load()
+toposort: ModuleType = kernels.toposort
+IMPLEMENTATION = kernels.IMPLEMENTATION
 """The toposort kernel module in use, and ``"cython"``/``"python"``."""
 
 
