@@ -202,6 +202,7 @@ def bench_envelope(number: int, rounds: int) -> list[Table]:
             obj = cls(**as_dict)
             enc = msgspec.msgpack.Encoder().encode
             dec = msgspec.msgpack.Decoder(cls).decode
+
             def rt(obj: Any = obj, enc: Any = enc, dec: Any = dec) -> object:
                 return dec(enc(obj))
 
@@ -362,6 +363,60 @@ def bench_schema(number: int, rounds: int) -> list[Table]:
         )
     else:
         _row(t, "valid", "jsonschema", None, 0, 0)
+    msgspec = optional("msgspec")
+    if msgspec is not None:
+        from typing import Annotated, Literal
+
+        M = msgspec
+        NonNegInt = Annotated[int, M.Meta(ge=0)]
+        cursor_t = M.defstruct(
+            "Cursor", [("line", NonNegInt), ("column", NonNegInt)], forbid_unknown_fields=True
+        )
+        insert_t = M.defstruct(
+            "Insert",
+            [
+                (
+                    "view_id",
+                    Annotated[str, M.Meta(min_length=1, max_length=64, pattern=r"^view-[0-9]+$")],
+                ),
+                ("path", Annotated[str, M.Meta(min_length=1, max_length=4096)]),
+                ("chars", Annotated[str, M.Meta(max_length=1 << 20)]),
+                ("revision", NonNegInt),
+                ("range", Annotated[list[NonNegInt], M.Meta(min_length=2, max_length=2)]),
+                (
+                    "tags",
+                    Annotated[list[Literal["edit", "ai", "user", "undo"]], M.Meta(max_length=16)],
+                ),
+                ("cursor", cursor_t),
+            ],
+            forbid_unknown_fields=True,
+        )
+        _row(
+            t,
+            "valid",
+            "msgspec convert",
+            lambda: M.convert(payload, insert_t),
+            number,
+            rounds,
+            "builds a Struct too",
+        )
+
+        def msgspec_first() -> object:
+            try:
+                M.convert(INVALID_PAYLOAD, insert_t)
+            except M.ValidationError:
+                return None
+            raise AssertionError("msgspec accepted an invalid payload")
+
+        _row(
+            t,
+            "invalid (all errors)",
+            "msgspec convert",
+            msgspec_first,
+            number,
+            rounds,
+            "first error only",
+        )
     pydantic = optional("pydantic")
     if pydantic is not None:
         from typing import Annotated, Literal
