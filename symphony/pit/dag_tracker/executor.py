@@ -447,6 +447,7 @@ class Run:
         self._gate_events: dict[int, trio.Event] = {}
         self._rejected: set[int] = set()
         self._stop_reason = ""
+        self._retrying = False
 
     # ------------------------------------------------------------------ construction
     def _build(
@@ -616,6 +617,7 @@ class Run:
             InvalidStateTransition: the run is not FAILED or CANCELLED.
         """
         self._fire(RunEvent.RETRY)
+        self._retrying = True
         reset = []
         for i, s in enumerate(self._state):
             if s in (FAILED, CANCELLED):
@@ -796,7 +798,8 @@ class Run:
         if st is RunState.PENDING:
             self._fire(RunEvent.START)
         elif st is RunState.RUNNING or st is RunState.PAUSED:
-            self._audit("recover", state=st.value)  # resumed after a crash
+            if not self._retrying:
+                self._audit("recover", state=st.value)  # resumed after a crash
             if st is RunState.PAUSED:
                 self._fire(RunEvent.RESUME)
         elif st in (RunState.FAILED, RunState.CANCELLED):
@@ -806,6 +809,7 @@ class Run:
         else:
             raise InvalidStateTransition(f"run {self.id} is already {st.value}")
         self._finished = False
+        self._retrying = False
         self._stop_reason = ""
         self._resumed_done = sum(1 for s in self._state if s in (SUCCEEDED, SKIPPED))
         tracker = _kernel.toposort.ReadyTracker(self._graph)
@@ -969,7 +973,7 @@ class Run:
         return inputs
 
     def _not_run(self, i: int, s: int) -> dict[str, object] | None:
-        if self._state[s] in (FAILED, CANCELLED) or s in self._reason:
+        if self._state[s] != SKIPPED:  # failed, cancelled, or itself blocked
             self._reason[i] = f"upstream {self.ids[s]!r} did not complete"
             return None
         return self._skip(i, f"upstream {self.ids[s]!r} was skipped")
@@ -1181,7 +1185,11 @@ class Run:
             )
         in_node, _, in_port = node.item_input.partition(".")
         out_node, _, out_port = node.result_output.partition(".")
-        node.body.check()
+        problems = [p for p in node.body.validate().errors
+                    if not (p.code == "missing-input" and p.node == in_node)]
+        if problems:
+            raise NodeFailed(f"map {node.id!r}: its body is invalid: "
+                             + "; ".join(str(p) for p in problems), details={"node": node.id})
         results: list[object] = [None] * len(items)
         errors: list[str] = []
         limit = trio.CapacityLimiter(node.concurrency or self.options.concurrency)
