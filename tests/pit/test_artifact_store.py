@@ -525,3 +525,47 @@ def test_no_leftover_temp_files(tmp_path: Path) -> None:
     assert names <= {"store.db", "store.db-wal", "store.db-shm", "packs", "index"}
     assert all(p.suffix == ".pack" for p in (tmp_path / "packs").iterdir())
     assert os.path.getsize(tmp_path / "store.db") > 0
+
+
+def test_gc_repacks_mostly_dead_packs(tmp_path: Path) -> None:
+    cfg = ArtifactsConfig(pack_max_bytes=1 << 20)
+    with ArtifactStore(tmp_path, config=cfg) as s, ArtifactStore(tmp_path, config=cfg) as other:
+        refs = [s.put(rand(400_000, 200 + i)) for i in range(8)]
+        other.get(refs[1].id)  # other keeps an fd on the first pack open
+        before = sum(p.stat().st_size for p in _pack_files(tmp_path))
+        first_pack = _pack_files(tmp_path)[0]
+        for i in (0, 2, 3, 4, 6):
+            s.delete(refs[i].id)
+        report = s.gc(grace_seconds=0)
+        assert report.packs_repacked >= 1
+        assert not first_pack.exists()
+        after = sum(p.stat().st_size for p in _pack_files(tmp_path))
+        assert after < before * 0.6
+        for i in (1, 5, 7):
+            assert s.get(refs[i].id) == rand(400_000, 200 + i)
+            assert other.get(refs[i].id) == rand(400_000, 200 + i)  # moved under its feet
+        assert s.verify().ok and other.verify().ok
+        s.put(rand(300_000, 999))
+        assert s.verify().ok
+
+
+def test_reader_with_a_stale_location_looks_again(tmp_path: Path) -> None:
+    cfg = ArtifactsConfig(pack_max_bytes=1 << 20)
+    with ArtifactStore(tmp_path, config=cfg) as s, ArtifactStore(tmp_path, config=cfg) as other:
+        refs = [s.put(rand(400_000, 300 + i)) for i in range(4)]
+        keep = refs[1]
+        _, entries = other._manifest(bytes.fromhex(keep.id))
+        stale = other._locations([a for a, _ in entries])  # looked up before the repack
+        for i in (0, 2, 3):
+            s.delete(refs[i].id)
+        assert s.gc(grace_seconds=0).packs_repacked >= 1
+        real = other._locations
+        calls = []
+
+        def first_stale(addresses):  # type: ignore[no-untyped-def]
+            calls.append(1)
+            return stale if len(calls) == 1 else real(addresses)
+
+        other._locations = first_stale  # type: ignore[method-assign]
+        assert other.get(keep.id) == rand(400_000, 301)
+        assert len(calls) > 1  # it did look again

@@ -44,6 +44,10 @@ against concurrent writers in other threads or processes:
    raises ``ArtifactConflict`` (a put of ``bytes`` retries once by itself);
 3. a pack file is deleted only when no chunk is indexed in it and its ``flock`` can be taken
    (no writer holds it); a writer that opens a pack checks after locking that it still exists.
+   A pack less than half live is first *repacked*: its live records are copied into the
+   current pack and fsync'ed, the index rows switch to the copies in one transaction, then the
+   old file is deleted. A reader that looked a chunk up before the switch and finds the old
+   file gone looks it up again.
 
 **Quality** (documented scoring rule): each artifact may carry named scores in ``[0, 1]``
 (``put(scores=...)`` or :meth:`ArtifactStore.set_score`) with a weight ``> 0`` (default 1).
@@ -234,9 +238,12 @@ class GcReport:
     chunks_deleted: int = 0
     packs_deleted: int = 0
     bytes_freed: int = 0
+    packs_repacked: int = 0
+    """Packs less than half live whose live records were copied to the current pack (the
+    old file then deleted)."""
     dead_bytes_in_live_packs: int = 0
-    """Space held by deleted records inside packs that still hold live ones (reclaimed only
-    by a repack, which this version does not do)."""
+    """Space still held by deleted records inside packs that stay (more than half live, or
+    in use by a writer)."""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -350,6 +357,10 @@ class _NewChunk:
     pack: int | None
     offset: int | None
     inline: bytes | None
+
+
+class _PackGone(ArtifactCorrupt):
+    """Internal: a pack file is missing (maybe repacked by a GC since the lookup)."""
 
 
 class _Retry(ArtifactConflict):
@@ -577,6 +588,8 @@ class ArtifactStore:
             path = self._pack_path(pack_id)
             try:
                 fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError as exc:
+                raise _PackGone(f"pack {str(path)!r} is missing: {exc}") from exc
             except OSError as exc:
                 raise ArtifactCorrupt(
                     f"pack {str(path)!r} is missing or unreadable: {exc}"
@@ -1045,7 +1058,13 @@ class ArtifactStore:
                 loc = locs.get(address)
                 if loc is None:
                     raise ArtifactCorrupt(f"{where}: chunk {address.hex()[:16]}… is missing")
-                plain, digest = self._load_chunk(address, loc, where)
+                try:
+                    plain, digest = self._load_chunk(address, loc, where)
+                except _PackGone:  # repacked by a GC meanwhile: look the chunk up again
+                    moved = self._locations([address]).get(address)
+                    if moved is None or moved == loc:
+                        raise
+                    plain, digest = self._load_chunk(address, moved, where)
                 if len(plain) != length:
                     raise ArtifactCorrupt(f"{where}: chunk length differs from the manifest")
                 manifest.update(manifest_entry(length, digest))
@@ -1459,10 +1478,14 @@ class ArtifactStore:
         for pack_id, committed in self._db.execute(
             "SELECT id, committed_size FROM packs"
         ).fetchall():
-            if pack_id in live:
-                report.dead_bytes_in_live_packs += max(0, committed - 16 - int(live[pack_id]))
-                continue
             if self._writer is not None and self._writer.pack_id == pack_id:
+                if pack_id in live:
+                    report.dead_bytes_in_live_packs += max(0, committed - 16 - int(live[pack_id]))
+                continue
+            if pack_id in live:
+                dead = max(0, committed - 16 - int(live[pack_id]))
+                if dead <= int(live[pack_id]) or not self._repack(pack_id, committed, report):
+                    report.dead_bytes_in_live_packs += dead
                 continue
             path = self._pack_path(pack_id)
             try:
@@ -1490,6 +1513,66 @@ class ArtifactStore:
             finally:
                 if fd >= 0:
                     os.close(fd)
+
+    def _repack(self, pack_id: int, committed: int, report: GcReport) -> bool:
+        """Copy the live records of a mostly-dead pack into the current pack, point the index
+        at the copies (one transaction), delete the old file. False if skipped (a writer
+        holds the pack, or a record in it fails its CRC: left for ``verify`` to report)."""
+        import fcntl
+
+        path = self._pack_path(pack_id)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            rows = self._db.execute(
+                "SELECT address, offset, stored_len, raw_len FROM chunks WHERE pack = ?",
+                (pack_id,),
+            ).fetchall()
+            moves: list[tuple[int, int, bytes]] = []
+            live = 0
+            for address, offset, stored_len, raw_len in rows:
+                buf = os.pread(fd, record_size(stored_len), offset)
+                try:
+                    parse_record(buf, address, stored_len, raw_len, f"repack {pack_id}")
+                except ArtifactCorrupt:
+                    return False
+                w = self._get_writer()
+                moves.append((w.pack_id, w.append([buf]), address))
+                live += len(buf)
+            if self._writer is not None and self.config.durability == "full":
+                self._writer.sync()
+            with self._tx():
+                self._db.executemany(
+                    "UPDATE chunks SET pack = ?, offset = ? WHERE address = ? AND pack = ?",
+                    [(new_pack, new_off, address, pack_id) for new_pack, new_off, address in moves],
+                )
+                if self._writer is not None:
+                    self._db.execute(
+                        "UPDATE packs SET committed_size = ? WHERE id = ?",
+                        (self._writer.size, self._writer.pack_id),
+                    )
+                if self._db.execute(
+                    "SELECT 1 FROM chunks WHERE pack = ? LIMIT 1", (pack_id,)
+                ).fetchone():
+                    return False  # cannot happen while we hold the flock; be safe
+                self._db.execute("DELETE FROM packs WHERE id = ?", (pack_id,))
+            os.unlink(path)
+            old = self._read_fds.pop(pack_id, None)
+            if old is not None:
+                os.close(old)
+            report.packs_repacked += 1
+            report.bytes_freed += max(0, committed - 16 - live)
+            return True
+        except OSError as exc:
+            raise StorageError(f"repack of {str(path)!r} failed: {exc}") from exc
+        finally:
+            os.close(fd)
 
     # ----------------------------------------------------------------- search
     def _index(self) -> object:
