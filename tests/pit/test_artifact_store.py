@@ -569,3 +569,12 @@ def test_reader_with_a_stale_location_looks_again(tmp_path: Path) -> None:
         other._locations = first_stale  # type: ignore[method-assign]
         assert other.get(keep.id) == rand(400_000, 301)
         assert len(calls) > 1  # it did look again
+
+
+def test_incompressible_stretch_does_not_stop_compression(store: ArtifactStore) -> None:
+    text = text_tree(250_000, 6)  # ~1.5 MB of text
+    data = rand(1 << 20, 7) + text
+    ref = store.put(data)
+    assert store.get(ref.id) == data
+    # the random MiB is stored raw; the text after it is compressed again once probed
+    assert ref.new_bytes < (1 << 20) + len(text) * 0.5

@@ -12,13 +12,14 @@ over a domain prefix and, per FastCDC chunk (default 4/16/64 KiB), its length an
 shown as 64 hex digits and may be abbreviated to any unique prefix of 8 or more.
 
 **Writes** (:meth:`ArtifactStore.put`): chunks already present are not written again; new
-ones are zstd-compressed (kept raw when that does not shrink them), sealed with AES-256-GCM
-in an encrypted store, and appended to this instance's pack, or kept inline in SQLite when
-small (``inline_max`` per chunk, ``inline_artifact_max`` per artifact). Then, in
-``durability="full"`` mode, the pack is ``fdatasync``-ed, and one SQLite transaction
-(``BEGIN IMMEDIATE``, ``synchronous=FULL``) indexes the chunks and adds the artifact, its
-version, producer and lineage. Nothing is visible before that commit; a crash before it
-leaves only unreferenced pack bytes that the next writer of that pack cuts off.
+ones are zstd-compressed (kept raw when that saves < 3 %; after two such chunks in a row the
+next 16 are not even tried), sealed with AES-256-GCM in an encrypted store, and appended to
+this instance's pack, or kept inline in SQLite when small (``inline_max`` per chunk,
+``inline_artifact_max`` per artifact). Then, in ``durability="full"`` mode, the pack is
+``fdatasync``-ed, and one SQLite transaction (``BEGIN IMMEDIATE``, ``synchronous=FULL``)
+indexes the chunks and adds the artifact, its version, producer and lineage. Nothing is
+visible before that commit; a crash before it leaves only unreferenced pack bytes that the
+next writer of that pack cuts off.
 
 **Concurrent writers to one name** are serialized by SQLite: each put to a name gets the next
 version number inside its transaction, so two writers produce two versions and neither is
@@ -110,6 +111,11 @@ _ENTRY = struct.Struct("<32sI")  # manifest blob entry: chunk address, plaintext
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/+-]{0,254}")
 _HEX_RE = re.compile(r"[0-9a-f]{8,64}")
 _READ_PIECE = 1 << 20
+_WORTH_COMPRESSING = 0.97
+"""A chunk is stored compressed only if zstd makes it at most 97 % of its size."""
+_SKIP_AFTER_INCOMPRESSIBLE = 16
+"""After two new chunks in a row that do not compress, the next 16 new chunks of the same
+put are stored without trying (random or already-compressed data); then it probes again."""
 _SQL_BATCH = 500
 
 ArtifactSource = bytes | bytearray | memoryview | os.PathLike[str] | IO[bytes] | Iterable[bytes]
@@ -723,6 +729,8 @@ class ArtifactStore:
         size = 0
         inline_all = False
 
+        probe = [0, 0]  # chunks left to store without trying zstd; incompressible streak
+
         def take(chunk: memoryview | bytes, digest: bytes) -> None:
             nonlocal new_bytes
             address = keys.address(digest) if keys is not None else digest
@@ -736,7 +744,15 @@ class ArtifactStore:
             ):
                 reused.add(address)
                 return
-            nc = self._write_chunk(address, chunk, inline_all)
+            compress = probe[0] == 0
+            if not compress:
+                probe[0] -= 1
+            nc = self._write_chunk(address, chunk, inline_all, compress)
+            if compress:
+                # two chunks in a row that do not compress: stop trying for a while
+                probe[1] = 0 if nc.flags & FLAG_ZSTD else probe[1] + 1
+                if probe[1] >= 2:
+                    probe[:] = [_SKIP_AFTER_INCOMPRESSIBLE, 0]
             new_chunks[address] = nc
             new_bytes += nc.stored_len
 
@@ -875,12 +891,12 @@ class ArtifactStore:
             )
 
     def _write_chunk(
-        self, address: bytes, chunk: memoryview | bytes, inline_all: bool
+        self, address: bytes, chunk: memoryview | bytes, inline_all: bool, compress: bool
     ) -> _NewChunk:
         raw_len = len(chunk)
         flags = 0
-        payload: bytes = self._zc.compress(chunk)
-        if len(payload) < raw_len:
+        payload: bytes = self._zc.compress(chunk) if compress else b""
+        if compress and len(payload) <= raw_len * _WORTH_COMPRESSING:
             flags |= FLAG_ZSTD
         else:
             payload = bytes(chunk)
