@@ -45,7 +45,7 @@ from symphony.commons.errors import (
     SymphonyTimeout,
     TransportError,
 )
-from symphony.transport.base import Transport
+from symphony.transport.base import Transport, TransportStatistics
 from symphony.transport.unix import UnixListener
 
 __all__ = [
@@ -147,6 +147,9 @@ class ShmTransport(Transport):
         self._ctl = control
         control.setblocking(False)
         self._peer_eof = False
+        self._busy = 0  # tasks inside a ring wait: the rings are unmapped only when 0
+        self._wait_scope: trio.CancelScope | None = None
+        self._rings_open = True
 
     # ---- control channel -------------------------------------------------------------
     def _poll_control(self) -> None:
@@ -199,16 +202,21 @@ class ShmTransport(Transport):
         """Back-pressure: the ring (or its arena) is full; wait for the consumer."""
         self.stats.send_waits += 1
         delay = 2e-5
-        while True:
-            self._poll_control()
-            if self._peer_gone:
-                raise ConnectionClosed("shm transport: the peer is gone")
-            await trio.sleep(delay)
-            if self._closed:
-                raise ConnectionClosed("shm transport is closed")
-            if self._tx.push(frame):
-                return
-            delay = min(delay * 2, 0.002)
+        self._busy += 1
+        try:
+            while True:
+                self._poll_control()
+                if self._peer_gone:
+                    raise ConnectionClosed("shm transport: the peer is gone")
+                await trio.sleep(delay)
+                if self._closed:
+                    raise ConnectionClosed("shm transport is closed")
+                if self._tx.push(frame):
+                    return
+                delay = min(delay * 2, 0.002)
+        finally:
+            self._busy -= 1
+            self._maybe_unmap()
 
     # ---- receiving -------------------------------------------------------------------
     async def receive(self) -> bytes:
@@ -229,12 +237,19 @@ class ShmTransport(Transport):
                         break
                     raise ConnectionClosed("shm transport: the peer closed its side")
                 self.stats.receive_waits += 1
-                with trio.move_on_after(POLL_INTERVAL):
-                    await rx.wait_readable_async()
+                self._busy += 1
+                try:
+                    with trio.move_on_after(POLL_INTERVAL) as scope:
+                        self._wait_scope = scope
+                        await rx.wait_readable_async()
+                finally:
+                    self._wait_scope = None
+                    self._busy -= 1
                 if self._closed:
                     raise ConnectionClosed("shm transport is closed")
         finally:
             self._receiving = False
+            self._maybe_unmap()
         self.stats.frames_received += 1
         self.stats.bytes_received += len(data)
         return data  # type: ignore[no-any-return]
@@ -266,17 +281,25 @@ class ShmTransport(Transport):
         if self._ctl.fileno() >= 0:
             trio.lowlevel.notify_closing(self._ctl)
         self._ctl.close()
-        # wait out a receive parked on our doorbell before unmapping the ring under it
+        # never unmap a ring under a task parked in it: wake it; the last one out unmaps
+        if self._wait_scope is not None:
+            self._wait_scope.cancel()
+        self._maybe_unmap()
         await trio.lowlevel.checkpoint()
-        for r in (self._tx, self._rx):
-            r.close()
 
-    def statistics(self) -> Any:
-        s = self.stats
-        s.extra = {f"tx_{k}": v for k, v in self._tx.stats().items()} | {
-            f"rx_{k}": v for k, v in self._rx.stats().items()
-        } if not self._closed else s.extra
-        return s
+    def _maybe_unmap(self) -> None:
+        if self._closed and self._rings_open and not self._busy:
+            self._rings_open = False
+            for r in (self._tx, self._rx):
+                r.close()
+
+    def statistics(self) -> TransportStatistics:
+        """The counters, with the rings' own in ``extra`` (``tx_*``, ``rx_*``)."""
+        if self._rings_open:
+            self.stats.extra = {f"tx_{k}": v for k, v in self._tx.stats().items()} | {
+                f"rx_{k}": v for k, v in self._rx.stats().items()
+            }
+        return self.stats
 
 
 # ---- handshake ---------------------------------------------------------------------

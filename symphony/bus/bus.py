@@ -1,0 +1,698 @@
+"""The message bus: handlers, routing, endpoints, requests, pub/sub and health in one service.
+
+One :class:`Bus` per process. Local code and remote processes use the same API; a remote
+process is attached with :meth:`Bus.connect` over any
+:class:`~symphony.transport.base.Transport` (shared memory, unix socket, stdio, memory), and
+its endpoints and subscriptions then behave as if they were local::
+
+    bus = Bus("editor")
+    async with trio.open_nursery() as nursery:
+        await nursery.start(bus.run)
+        bus.add_endpoint("fs", handler=serve_fs, capabilities={"files"})
+        sub = bus.subscribe("buffer.#", on_change)
+        reply = await bus.request("fs", "fs.read", {"path": "a.txt"}, timeout=1.0)
+        await bus.publish("buffer.42.changed", {"rev": 7})
+        await bus.aclose()            # graceful: in-flight messages finish or are reported
+
+Where each piece lives: :mod:`.router` (type -> endpoint), :mod:`.registry` (endpoints,
+capabilities, events), :mod:`.correlation` (pending requests, one deadline task),
+:mod:`.pubsub` (trie, cache, slow-subscriber policies), :mod:`.health` (heartbeats),
+:mod:`.batching` (link writers).
+
+Processing loop: messages *sent* to an endpoint (``send``) go through a bounded inbox served
+by ``workers`` tasks that call the endpoint's handler (or the handlers registered for the
+message type); a request's reply goes back to its requester. ``request`` to a *local*
+endpoint calls the handler directly in the requesting task (no scheduler pass when the
+handler does not block; if it blocks, the rest of it runs under the request's deadline);
+to a *remote* endpoint the request is tracked by the correlator (one deadline heap, one
+task) and sent over the link. ``publish`` calls subscription handlers inline
+(:mod:`.pubsub`) and forwards one copy per link that has a matching subscription.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from symphony.bus.batching import BatchSender
+from symphony.bus.correlation import RequestCorrelator
+from symphony.bus.health import HealthMonitor
+from symphony.bus.pubsub import Policy, PubSub, Subscription
+from symphony.bus.registry import EndpointInfo, EndpointRegistry
+from symphony.bus.router import Router
+from symphony.commons.errors import (
+    BusError,
+    ConnectionClosed,
+    HandlerError,
+    LocalProtocolError,
+    NoRoute,
+    RemoteProtocolError,
+    RequestTimeout,
+    SymphonyError,
+)
+from symphony.commons.health import HealthStatus
+from symphony.protocol.codecs import Codec, get_codec
+from symphony.protocol.envelope import PROTOCOL_VERSION, Kind, Message, new_id
+from symphony.transport.base import Transport
+
+__all__ = ["Bus", "BusStats", "Handler", "Link"]
+
+Handler = Callable[[Message], Awaitable[Any]]
+"""``async def handler(msg) -> reply``: for a request, a non-None reply (a Message, or a
+payload that becomes ``msg.reply(payload)``) is the response."""
+
+_REQUEST, _RESPONSE, _EVENT, _ERROR, _HEARTBEAT = 0, 1, 2, 3, 4
+_NORMAL = 1
+_tuple_new = tuple.__new__
+_now_ns = time.time_ns
+
+
+def _msg(kind: int, type_: str, payload: Any, source: str, target: str, cid: Any = None) -> Message:
+    """A Message built without checks (hot path; fields are known-good)."""
+    return _tuple_new(
+        Message,
+        (PROTOCOL_VERSION, new_id(), cid, kind, type_, 1, source, target, _now_ns(), None,
+         _NORMAL, payload, {}),
+    )
+
+
+async def _call_with_deadline(coro: Coroutine[Any, Any, Any], timeout: float, what: str) -> Any:
+    """Run ``coro`` in this task under a deadline (the handler is cancelled when it passes).
+
+    (Driving the coroutine by hand and entering the scope only if it blocks would save the
+    scope, but breaks trio's scope nesting when the handler opens a scope of its own.)
+    """
+    with trio.CancelScope(deadline=trio.current_time() + timeout) as scope:
+        return await coro
+    if scope.cancelled_caught:
+        raise RequestTimeout(f"{what}: no response within {timeout} s")
+    raise AssertionError("unreachable")
+
+
+@dataclass(slots=True)
+class BusStats:
+    """Counters of one bus."""
+
+    sent: int = 0
+    """Messages accepted by send/send_nowait."""
+    handled: int = 0
+    """Messages processed by the workers."""
+    handler_errors: int = 0
+    requests: int = 0
+    published: int = 0
+    forwarded: int = 0
+    """Messages written to links."""
+    received: int = 0
+    """Messages read from links."""
+    no_route: int = 0
+    undelivered: int = 0
+    """Messages still queued when the bus closed (listed in ``Bus.undelivered``)."""
+
+
+class Link:
+    """A connection from this bus to another bus over a transport (made by ``Bus.connect``)."""
+
+    def __init__(self, bus: Bus, transport: Transport, name: str, codec: Codec) -> None:
+        self.bus = bus
+        self.transport = transport
+        self.name = name
+        self.codec = codec
+        self.peer = ""
+        """The remote bus's name (from its hello)."""
+        self.endpoints: set[str] = set()
+        """Remote endpoints reached through this link."""
+        self.interest = PubSub()
+        """Patterns the remote side subscribed to (one forwarding decision per publish)."""
+        self._patterns: dict[str, Subscription] = {}
+        self.sender: BatchSender[bytes] = BatchSender(transport.send_many, max_size=1024)
+        self.closed = False
+        self.ready = trio.Event()
+
+    def __repr__(self) -> str:
+        return f"<Link {self.name} to {self.peer or '?'}>"
+
+    def send_nowait(self, msg: Message) -> None:
+        if self.closed:
+            raise ConnectionClosed(f"link {self.name} to {self.peer!r} is closed")
+        self.sender.add_nowait(self.codec.encode(msg))
+        self.bus.stats.forwarded += 1
+
+    async def send(self, msg: Message) -> None:
+        if self.closed:
+            raise ConnectionClosed(f"link {self.name} to {self.peer!r} is closed")
+        await self.sender.add(self.codec.encode(msg))
+        self.bus.stats.forwarded += 1
+
+    def _control(self, type_: str, payload: Any) -> None:
+        self.send_nowait(_msg(_EVENT, type_, payload, self.bus.name, ""))
+
+    async def run(self, *, task_status: trio.TaskStatus[Link] = trio.TASK_STATUS_IGNORED) -> None:
+        bus = self.bus
+        try:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(self.sender.run)
+                self._control("$hello", bus._hello())
+                task_status.started(self)
+                await self._read()
+                nursery.cancel_scope.cancel()
+        finally:
+            self.closed = True
+            bus._link_down(self)
+            with trio.CancelScope(shield=True):
+                await self.transport.aclose()
+
+    async def _read(self) -> None:
+        bus = self.bus
+        decode = self.codec.decode
+        while True:
+            try:
+                frames = await self.transport.receive_many()
+            except ConnectionClosed:
+                return
+            bus.stats.received += len(frames)
+            for frame in frames:
+                await bus._from_link(decode(frame), self)
+
+    def _on_control(self, msg: Message) -> None:
+        t, p = msg[4], msg[11]
+        bus = self.bus
+        if t == "$hello":
+            self.peer = p["bus"]
+            for ep in p["endpoints"]:
+                self._add_endpoint(ep)
+            for pattern in p["subs"]:
+                self._add_interest(pattern)
+            self.ready.set()
+        elif t == "$endpoint+":
+            self._add_endpoint(p)
+        elif t == "$endpoint-":
+            self.endpoints.discard(p)
+            if bus._remote.get(p) is self:
+                del bus._remote[p]
+                bus.registry.unregister(p)
+                bus.health.unwatch(p)
+        elif t == "$sub":
+            self._add_interest(p)
+        elif t == "$unsub":
+            sub = self._patterns.pop(p, None)
+            if sub is not None:
+                sub.unsubscribe()
+        else:
+            raise RemoteProtocolError(f"link {self.name}: unknown control message {t!r}")
+
+    def _add_endpoint(self, ep: list[Any]) -> None:
+        eid, name, caps = ep
+        bus = self.bus
+        if eid in bus.registry:
+            return  # a local endpoint (or one via another link) wins
+        bus.registry.register(eid, name=name, capabilities=caps, transport=self.name)
+        bus._remote[eid] = self
+        self.endpoints.add(eid)
+        if bus.watch_remote:
+            bus.health.watch(eid)
+
+    def _add_interest(self, pattern: str) -> None:
+        if pattern not in self._patterns:
+            self._patterns[pattern] = self.interest.subscribe(pattern, _noop)
+
+
+def _noop(_: Any) -> None:
+    return None
+
+
+class Bus:
+    """The message bus (see the module docstring).
+
+    Args:
+        name: this bus's name (the ``source`` of the messages it makes).
+        workers: tasks serving the inbox (handlers of *sent* messages run there).
+        inbox_size: messages queued before ``send`` waits (``send_nowait`` raises
+            ``trio.WouldBlock``); bounded on purpose.
+        default_timeout: request timeout when none is given.
+        heartbeat_interval, heartbeat_timeout: health monitoring (see :mod:`.health`).
+        watch_remote: monitor remote endpoints' health automatically.
+        codec: wire codec for links (``"msgpack"`` or ``"bincode"``).
+    """
+
+    def __init__(
+        self,
+        name: str = "bus",
+        *,
+        workers: int = 1,
+        inbox_size: int = 4096,
+        default_timeout: float = 5.0,
+        heartbeat_interval: float = 0.02,
+        heartbeat_timeout: float = 0.08,
+        watch_remote: bool = True,
+        codec: str = "msgpack",
+    ) -> None:
+        if workers < 1:
+            raise LocalProtocolError(f"workers must be >= 1, got {workers}")
+        self.name = name
+        self.router = Router()
+        self.registry = EndpointRegistry()
+        self.pubsub = PubSub()
+        self.correlator = RequestCorrelator(default_timeout)
+        self.health = HealthMonitor(
+            self._send_ping, interval=heartbeat_interval, timeout=heartbeat_timeout
+        )
+        self.watch_remote = watch_remote
+        self.stats = BusStats()
+        self.undelivered: list[Message] = []
+        """Messages that were still queued when the bus closed (the shutdown report)."""
+        self.codec_name = codec
+        self._workers = workers
+        self._inbox_size = inbox_size
+        self._inbox: deque[tuple[Message, Link | None]] = deque()
+        self._work = trio.lowlevel.ParkingLot()
+        self._room = trio.lowlevel.ParkingLot()
+        self._idle = trio.lowlevel.ParkingLot()
+        self._busy = 0
+        self._handlers: dict[str, list[Handler]] = {}
+        self._endpoints: dict[str, Handler | None] = {}
+        self._endpoint_health: dict[str, Callable[[], HealthStatus]] = {}
+        self._remote: dict[str, Link] = {}
+        self._links: dict[str, Link] = {}
+        self._link_ids = itertools.count(1)
+        self._nursery: trio.Nursery | None = None
+        self._closing = False
+
+    # ---- endpoints and handlers ------------------------------------------------------
+    def add_endpoint(
+        self,
+        id: str,
+        handler: Handler | None = None,
+        *,
+        name: str = "",
+        capabilities: Iterable[str] = (),
+        health: Callable[[], HealthStatus] | None = None,
+        watch: bool = False,
+    ) -> EndpointInfo:
+        """Register a local endpoint; ``handler`` serves messages targeted at it.
+
+        Args:
+            health: called on each heartbeat; the endpoint's self-reported status.
+            watch: monitor this endpoint's heartbeats (a hung worker marks it unreachable).
+        """
+        info = self.registry.register(id, name=name, capabilities=capabilities)
+        self._endpoints[id] = handler
+        if health is not None:
+            self._endpoint_health[id] = health
+        if watch:
+            self.health.watch(id)
+        for link in self._links.values():
+            link._control("$endpoint+", [id, info.name, sorted(info.capabilities)])
+        return info
+
+    def remove_endpoint(self, id: str) -> EndpointInfo | None:
+        """Unregister a local endpoint with its routes and subscriptions."""
+        if id not in self._endpoints:
+            return None
+        del self._endpoints[id]
+        self._endpoint_health.pop(id, None)
+        self.health.unwatch(id)
+        self.router.remove_endpoint(id)
+        for sub in list(self.pubsub._by_subscriber.get(id, {}).values()):
+            self.unsubscribe(sub)
+        for link in self._links.values():
+            link._control("$endpoint-", id)
+        return self.registry.unregister(id)
+
+    def on(self, type: str, handler: Handler) -> Callable[[], None]:
+        """Register ``handler`` for messages of ``type`` (several per type, called in order);
+        returns a function that removes it."""
+        self._handlers.setdefault(type, []).append(handler)
+
+        def remove() -> None:
+            hs = self._handlers.get(type, [])
+            if handler in hs:
+                hs.remove(handler)
+
+        return remove
+
+    register_handler = on
+
+    # ---- sending ---------------------------------------------------------------------
+    def _target_of(self, msg: Message) -> str:
+        target: str = msg[7]
+        if target:
+            return target
+        routed = self.router.route(msg[4])
+        if routed is not None:
+            return routed
+        if msg[4] in self._handlers:
+            return ""
+        self.stats.no_route += 1
+        raise NoRoute(f"no endpoint, route or handler for message type {msg[4]!r}")
+
+    def send_nowait(self, msg: Message) -> None:
+        """Deliver ``msg`` to its target (``msg.target``, else the router's choice, else the
+        type's handlers) without yielding.
+
+        Raises:
+            NoRoute: nowhere to deliver it.
+            trio.WouldBlock: the inbox (or the link's queue) is full.
+            BusError: the bus is closing.
+        """
+        if self._closing:
+            raise BusError(f"bus {self.name!r} is shutting down; message {msg[4]!r} refused")
+        target = self._target_of(msg)
+        link = self._remote.get(target) if target else None
+        if link is not None:
+            link.send_nowait(msg)
+        else:
+            if target and target not in self._endpoints:
+                self.stats.no_route += 1
+                raise NoRoute(f"endpoint {target!r} is not registered on bus {self.name!r}")
+            self._enqueue_nowait(msg, None)
+        self.stats.sent += 1
+
+    async def send(self, msg: Message) -> None:
+        """Like :meth:`send_nowait`, waiting for room instead of raising ``WouldBlock``."""
+        await trio.lowlevel.checkpoint_if_cancelled()
+        while True:
+            try:
+                self.send_nowait(msg)
+                return
+            except trio.WouldBlock:
+                target = self._target_of(msg)
+                link = self._remote.get(target) if target else None
+                if link is not None:
+                    await link.send(msg)
+                    self.stats.sent += 1
+                    return
+                await self._room.park()
+
+    def _enqueue_nowait(self, msg: Message, link: Link | None) -> None:
+        if len(self._inbox) >= self._inbox_size:
+            raise trio.WouldBlock
+        self._inbox.append((msg, link))
+        if self._work:
+            self._work.unpark()
+
+    async def _enqueue(self, msg: Message, link: Link | None) -> None:
+        while len(self._inbox) >= self._inbox_size:
+            await self._room.park()
+        self._inbox.append((msg, link))
+        if self._work:
+            self._work.unpark()
+
+    # ---- requests --------------------------------------------------------------------
+    async def request(
+        self,
+        target: str,
+        type: str,
+        payload: Any = None,
+        *,
+        timeout: float | None = None,
+    ) -> Message:
+        """Send a request to endpoint ``target`` (``""``: route by ``type``) and wait for its
+        response.
+
+        Raises:
+            RequestTimeout: no response within ``timeout`` (default: the bus default).
+            HandlerError: the handler raised (the remote error's type and message).
+            NoRoute: nobody serves it.
+        """
+        return await self.request_message(_msg(_REQUEST, type, payload, self.name, target),
+                                          timeout=timeout)
+
+    async def request_message(self, msg: Message, *, timeout: float | None = None) -> Message:
+        """:meth:`request` with a prepared request Message."""
+        self.stats.requests += 1
+        if timeout is None:
+            timeout = self.correlator.default_timeout
+        target = self._target_of(msg)
+        link = self._remote.get(target) if target else None
+        if link is not None:
+            p = self.correlator.track(msg[1], timeout)
+            try:
+                link.send_nowait(msg)
+            except trio.WouldBlock:
+                await link.send(msg)
+            reply: Message = await self.correlator.wait(p)
+        else:
+            result = await _call_with_deadline(
+                self._handle_request(msg, target), timeout, f"request {msg[4]!r} to {target!r}"
+            )
+            reply = result
+        if reply[3] == _ERROR:
+            err = reply[11] or {}
+            raise HandlerError(
+                f"{msg[4]!r} handler failed: {err.get('type', '?')}: {err.get('message', '')}",
+                details=err,
+            )
+        return reply
+
+    async def _handle_request(self, msg: Message, target: str) -> Message:
+        if target:
+            if target not in self._endpoints:
+                self.stats.no_route += 1
+                raise NoRoute(f"endpoint {target!r} is not registered on bus {self.name!r}")
+            handler = self._endpoints[target]
+            handlers = [handler] if handler is not None else self._handlers.get(msg[4], [])
+        else:
+            handlers = self._handlers.get(msg[4], [])
+        try:
+            for h in handlers:
+                result = await h(msg)
+                if result is not None:
+                    return result if type(result) is Message else msg.reply(result)
+        except (trio.Cancelled, RequestTimeout):
+            raise
+        except Exception as exc:
+            self.stats.handler_errors += 1
+            return msg.reply(
+                {"type": type(exc).__name__, "message": str(exc)}, kind=Kind.ERROR
+            )
+        return msg.reply(None)
+
+    # ---- pub/sub ---------------------------------------------------------------------
+    def subscribe(
+        self,
+        pattern: str,
+        handler: Callable[[Message], Any] | None = None,
+        *,
+        filter: Callable[[Message], bool] | None = None,
+        subscriber: str = "",
+        maxsize: int = 1024,
+        policy: Policy | str = Policy.BLOCK,
+    ) -> Subscription:
+        """Subscribe to topics matching ``pattern`` (see :mod:`.pubsub`); remote buses
+        connected by links are told, so their publishes reach this subscription too."""
+        sub = self.pubsub.subscribe(
+            pattern, handler, filter=filter, subscriber=subscriber, maxsize=maxsize,
+            policy=policy,
+        )
+        for link in self._links.values():
+            link._control("$sub", pattern)
+        return sub
+
+    def unsubscribe(self, sub: Subscription | int) -> bool:
+        s = self.pubsub._by_id.get(sub if isinstance(sub, int) else sub.id)
+        if s is None:
+            return False
+        s.unsubscribe()
+        self._maybe_unsub_remote(s.pattern)
+        return True
+
+    def unsubscribe_all(self, subscriber: str) -> int:
+        subs = list(self.pubsub._by_subscriber.get(subscriber, {}).values())
+        for s in subs:
+            self.unsubscribe(s)
+        return len(subs)
+
+    def _maybe_unsub_remote(self, pattern: str) -> None:
+        if any(s.pattern == pattern for s in self.pubsub._by_id.values()):
+            return
+        for link in self._links.values():
+            link._control("$unsub", pattern)
+
+    async def publish(self, topic: str, payload: Any = None, *, source: str = "") -> int:
+        """Publish an event on ``topic``; the number of local subscriptions that took it
+        (links with a matching remote subscription get one copy each)."""
+        return await self.publish_message(_msg(_EVENT, topic, payload, source or self.name, ""))
+
+    async def publish_message(self, msg: Message) -> int:
+        """Publish a prepared Message (its ``type`` is the topic)."""
+        self.stats.published += 1
+        topic = msg[4]
+        if self._links:
+            for link in self._links.values():
+                if link.interest.match(topic):
+                    try:
+                        link.send_nowait(msg)
+                    except trio.WouldBlock:
+                        await link.send(msg)
+        return await self.pubsub.publish(topic, msg)
+
+    # ---- health ----------------------------------------------------------------------
+    def _send_ping(self, endpoint: str) -> None:
+        ping = _msg(_HEARTBEAT, "$heartbeat", None, self.name, endpoint)
+        link = self._remote.get(endpoint)
+        if link is not None:
+            link.send_nowait(ping)
+        elif endpoint in self._endpoints:
+            self._enqueue_nowait(ping, None)
+
+    def _answer_heartbeat(self, msg: Message, link: Link | None) -> None:
+        ep = msg[7]
+        probe = self._endpoint_health.get(ep)
+        try:
+            status = HealthStatus.HEALTHY if probe is None else HealthStatus(probe())
+        except Exception:
+            status = HealthStatus.UNHEALTHY
+        if link is None:
+            self.health.record_alive(ep, status)
+        else:
+            link.send_nowait(_msg(_HEARTBEAT, "$heartbeat", status.value, ep, msg[6], msg[1]))
+
+    # ---- links -----------------------------------------------------------------------
+    def _hello(self) -> dict[str, Any]:
+        eps = [[i.id, i.name, sorted(i.capabilities)] for i in self.registry.list()
+               if i.transport == "local"]
+        return {"bus": self.name, "endpoints": eps,
+                "subs": sorted({s.pattern for s in self.pubsub._by_id.values()})}
+
+    async def connect(self, transport: Transport, *, name: str | None = None) -> Link:
+        """Attach another bus over ``transport``; returns once both sides exchanged their
+        endpoints and subscriptions. The link runs until the transport closes.
+
+        Raises:
+            BusError: the bus is not running.
+        """
+        if self._nursery is None:
+            raise BusError(f"bus {self.name!r} is not running; start it with nursery.start")
+        link = Link(self, transport, name or f"link-{next(self._link_ids)}",
+                    get_codec(self.codec_name))
+        self._links[link.name] = link
+        await self._nursery.start(link.run)
+        await link.ready.wait()
+        return link
+
+    @property
+    def links(self) -> list[Link]:
+        return list(self._links.values())
+
+    async def _from_link(self, msg: Message, link: Link) -> None:
+        kind = msg[3]
+        if kind in (_RESPONSE, _ERROR):
+            self.correlator.correlate(msg)
+        elif kind == _HEARTBEAT:
+            if msg[2] is None:
+                await self._enqueue(msg, link)
+            else:
+                self.health.record_alive(msg[6], HealthStatus(msg[11]))
+        elif kind == _EVENT and msg[4][:1] == "$":
+            link._on_control(msg)
+        elif kind == _EVENT and not msg[7]:
+            await self.pubsub.publish(msg[4], msg)  # a remote publish: local delivery only
+        else:
+            await self._enqueue(msg, link)
+
+    def _link_down(self, link: Link) -> None:
+        self._links.pop(link.name, None)
+        for eid in list(link.endpoints):
+            if self._remote.get(eid) is link:
+                del self._remote[eid]
+                self.registry.unregister(eid)
+                h = self.health.endpoints.get(eid)
+                if h is not None:
+                    self.health._set(eid, h, HealthStatus.UNREACHABLE, trio.current_time(),
+                                     f"link {link.name} closed")
+                    self.health.unwatch(eid)
+
+    # ---- the processing loop ---------------------------------------------------------
+    async def _worker(self) -> None:
+        inbox = self._inbox
+        while True:
+            if not inbox:
+                if not self._busy:
+                    self._idle.unpark_all()
+                await self._work.park()
+                continue
+            msg, link = inbox.popleft()
+            if self._room:
+                self._room.unpark()
+            self._busy += 1
+            try:
+                await self._process(msg, link)
+            finally:
+                self._busy -= 1
+            self.stats.handled += 1
+
+    async def _process(self, msg: Message, link: Link | None) -> None:
+        kind = msg[3]
+        if kind == _HEARTBEAT:
+            self._answer_heartbeat(msg, link)
+            return
+        target = msg[7]
+        if kind == _REQUEST:
+            reply = await self._handle_request(msg, target)
+            if link is not None:
+                try:
+                    await link.send(reply)
+                except ConnectionClosed:
+                    pass
+            else:
+                self.correlator.correlate(reply)
+            return
+        handler = self._endpoints.get(target) if target else None
+        handlers = [handler] if handler is not None else self._handlers.get(msg[4], ())
+        for h in handlers:
+            try:
+                await h(msg)
+            except Exception:
+                self.stats.handler_errors += 1
+
+    async def run(self, *, task_status: trio.TaskStatus[Bus] = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve until cancelled (or :meth:`aclose`). Messages still queued when it stops are
+        listed in :attr:`undelivered`; pending requests fail with ``BusError``."""
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                await nursery.start(self.correlator.run)
+                await nursery.start(self.health.run)
+                for _ in range(self._workers):
+                    nursery.start_soon(self._worker)
+                task_status.started(self)
+                await trio.sleep_forever()
+        finally:
+            self._nursery = None
+            self._closing = True
+            self._report_undelivered()
+            self.correlator.fail_all(BusError(f"bus {self.name!r} stopped"))
+
+    def _report_undelivered(self) -> None:
+        while self._inbox:
+            msg, _ = self._inbox.popleft()
+            if msg[3] != _HEARTBEAT:
+                self.undelivered.append(msg)
+                self.stats.undelivered += 1
+
+    async def drain(self) -> None:
+        """Wait until the inbox is empty and no handler is running."""
+        while self._inbox or self._busy:
+            await self._idle.park()
+
+    async def aclose(self, grace: float = 1.0) -> None:
+        """Graceful shutdown: refuse new messages, let queued ones finish for up to
+        ``grace`` seconds, flush links, then stop; what did not finish is reported in
+        :attr:`undelivered`."""
+        self._closing = True
+        with trio.move_on_after(grace):
+            await self.drain()
+            for link in list(self._links.values()):
+                try:
+                    await link.sender.flush()
+                except (trio.BrokenResourceError, SymphonyError):
+                    pass
+        if self._nursery is not None:
+            self._nursery.cancel_scope.cancel()
+        await trio.lowlevel.checkpoint()
