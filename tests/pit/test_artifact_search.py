@@ -127,3 +127,14 @@ def test_encrypted_store_does_not_index_content_by_default(tmp_path: Path) -> No
         s.put(b"confidential words", name="secret-doc", content_type="text/plain")
         assert s.search("confidential") == []
         assert names(s.search("secret")) == {"secret-doc"}
+
+
+def test_instances_see_each_others_index_commits(tmp_path: Path) -> None:
+    with ArtifactStore(tmp_path) as a, ArtifactStore(tmp_path) as b:
+        assert b.search("narwhal") == []  # b's reader opened on the empty index
+        a.put(b"narwhal text", content_type="text/plain")
+        assert len(a.search("narwhal")) == 1  # a indexes (and commits) it
+        assert len(b.search("narwhal")) == 1  # b has nothing queued, but must reload
+        a.put(b"narwhal again", content_type="text/plain")
+        a.sync_index()
+        assert len(b.search("narwhal")) == 2

@@ -417,6 +417,7 @@ class ArtifactStore:
         self._zd = zstandard.ZstdDecompressor()
         self._zstd_error = zstandard.ZstdError
         self._search: object | None = None
+        self._index_gen: object = None  # the meta 'index_gen' our tantivy reader reflects
         try:
             self._keys = self._init_meta(key, encrypt)
         except BaseException:
@@ -1619,7 +1620,29 @@ class ArtifactStore:
                 return 0
             with self._tx():
                 self._db.execute("DELETE FROM index_queue WHERE seq <= ?", (max_seq,))
+                self._bump_index_gen()
             return len(ids)
+
+    def _bump_index_gen(self) -> None:
+        """Inside a transaction: record that the tantivy index changed, so that other store
+        instances (other processes) reload their readers (a commit is invisible to a reader
+        until ``reload()``; reloading on every search would cost ~60 us)."""
+        self._db.execute(
+            "INSERT INTO meta VALUES ('index_gen', 1) "
+            "ON CONFLICT(key) DO UPDATE SET value = value + 1"
+        )
+        (self._index_gen,) = self._db.execute(
+            "SELECT value FROM meta WHERE key = 'index_gen'"
+        ).fetchone()
+
+    def _refresh_reader(self, idx: object) -> None:
+        from ._search import SearchIndex
+
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'index_gen'").fetchone()
+        gen = row[0] if row else 0
+        if gen != self._index_gen:
+            cast(SearchIndex, idx).index.reload()
+            self._index_gen = gen
 
     def rebuild_index(self) -> int:
         """Drop the full-text index and rebuild it from the store; returns documents indexed."""
@@ -1636,6 +1659,7 @@ class ArtifactStore:
             idx.rebuild(docs)
             with self._tx():
                 self._db.execute("DELETE FROM index_queue WHERE seq <= ?", (max_seq,))
+                self._bump_index_gen()
             return len(docs)
 
     def _index_doc(self, aid: bytes) -> dict[str, object] | None:
@@ -1731,6 +1755,7 @@ class ArtifactStore:
         with self._lock:
             self._check_open()
             idx = cast(SearchIndex, self._index())
+            self._refresh_reader(idx)
             hits = idx.search(
                 query,
                 limit=limit,
