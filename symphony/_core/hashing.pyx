@@ -67,6 +67,8 @@ cdef extern from "_cdc_pipeline.h" nogil:
                                      size_t len_a, size_t len_b) noexcept nogil
     int sy_cdc_pipeline(const sy_cdc *cdc, const uint8_t *p, size_t n, sy_sha256_ctx *content,
                         sy_cdc_on_chunks on_chunks, void *arg)
+
+
 cdef bytes _DOMAIN = MANIFEST_DOMAIN
 cdef object _ChunkRecord = ChunkRecord
 

@@ -212,6 +212,7 @@ static inline int sy_sha256_uses_shani(void)
 }
 #else
 #define SY_SHA256_HAVE_SHANI 0
+static int sy_sha256__shani = 0; /* never set: no SHA extensions on this architecture */
 static inline int sy_sha256_uses_shani(void) { return 0; }
 #endif
 
