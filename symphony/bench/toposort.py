@@ -106,7 +106,7 @@ def paired(fa: Callable[[], object], fb: Callable[[], object], rounds: int) -> t
         fn()
         counts.append(max(1, int(MIN_ROUND_S / max(time.perf_counter() - t0, 1e-9))))
     a, b = [], []
-    for _ in range(max(rounds, 5)):
+    for _ in range(max(rounds, 9)):
         a.append(median_time(fa, rounds=1, number=counts[0]))
         b.append(median_time(fb, rounds=1, number=counts[1]))
     a.sort()

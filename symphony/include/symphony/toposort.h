@@ -404,12 +404,10 @@ static inline sy_node sy_topo_kahn_lex(sy_node n, const sy_edge *off, const sy_n
 static inline sy_node sy_topo_find_cycle(sy_node n, const sy_edge *off, const sy_node *tgt,
                                          const sy_node *rem, sy_node *minpred, sy_node *cycle)
 {
-    sy_node u, start = -1, len = 0, x, p, k, j, i, best;
-    for (u = 0; u < n; u++) {
-        minpred[u] = -1;
-        if (start < 0 && rem[u] > 0) start = u;
-    }
-    if (start < 0) return 0;
+    sy_node u, start = 0, len = 0, x, p, k, j, i, best;
+    while (start < n && rem[start] <= 0) start++;
+    if (start == n) return 0;
+    memset(minpred, 0xff, (size_t)(uint32_t)n * sizeof *minpred); /* all -1 */
     for (u = start; u < n; u++) {
         sy_edge e;
         if (rem[u] == 0) continue;
