@@ -4,7 +4,8 @@
  * function uses the sha256rnds2/sha256msg1/sha256msg2 instructions (selected at run time by
  * CPUID); elsewhere a portable C implementation runs.  Both are checked against hashlib by
  * symphony's tests.  An incremental context (init/update/final) and a one-shot sy_sha256().
- * Reentrant, allocation-free; no global state except the cached CPU probe.
+ * Reentrant, allocation-free; no global state except the cached CPU probe.  Define
+ * SY_SHA256_NO_SHANI to build the portable code only.
  */
 #ifndef SYMPHONY_SHA256_H
 #define SYMPHONY_SHA256_H
@@ -68,7 +69,7 @@ static inline void sy_sha256_blocks_generic(uint32_t st[8], const uint8_t *p, si
 }
 
 /* ------------------------------------------------------------------------ x86 SHA-NI */
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(SY_SHA256_NO_SHANI)
 #define SY_SHA256_HAVE_SHANI 1
 #include <cpuid.h>
 #include <immintrin.h>
