@@ -97,21 +97,25 @@ def measure(fn: Callable[[], object], rounds: int) -> float:
     return median_time(fn, rounds=rounds if once < 1.0 else min(rounds, 3), number=number)
 
 
-def paired(fa: Callable[[], object], fb: Callable[[], object], rounds: int) -> tuple[float, float]:
-    """Median seconds per call of two functions measured in alternating rounds, so that the
-    machine's drift hits both alike (used for ratios to the C floors)."""
+def interleaved(fns: list[Callable[[], object]], rounds: int) -> list[float]:
+    """Median seconds per call of each function, measured in alternating rounds so that the
+    machine's drift hits all alike (used where a ratio between them is a goal)."""
     counts = []
-    for fn in (fa, fb):
+    for fn in fns:
         t0 = time.perf_counter()
         fn()
         counts.append(max(1, int(MIN_ROUND_S / max(time.perf_counter() - t0, 1e-9))))
-    a, b = [], []
+    samples: list[list[float]] = [[] for _ in fns]
     for _ in range(max(rounds, 9)):
-        a.append(median_time(fa, rounds=1, number=counts[0]))
-        b.append(median_time(fb, rounds=1, number=counts[1]))
-    a.sort()
-    b.sort()
-    return a[len(a) // 2], b[len(b) // 2]
+        for fn, number, out in zip(fns, counts, samples):
+            out.append(median_time(fn, rounds=1, number=number))
+    return [sorted(x)[len(x) // 2] for x in samples]
+
+
+def paired(fa: Callable[[], object], fb: Callable[[], object], rounds: int) -> tuple[float, float]:
+    """:func:`interleaved` for two functions."""
+    a, b = interleaved([fa, fb], rounds)
+    return a, b
 
 
 def measure_split(
@@ -215,17 +219,23 @@ def bench_sort(inp: Inputs, rounds: int, res: Results, peers: dict[str, Any]) ->
     b = measure(lambda: cy.Graph(n, s, d), rounds)
     g = cy.Graph(n, s, d)
     o = measure(g.order, rounds)
-    tot, floor = paired(lambda: cy.toposort(n, s, d), lambda: cy._floor_build_sort(n, s, d), rounds)
+    fns: list[Callable[[], object]] = [
+        lambda: cy.toposort(n, s, d),
+        lambda: cy._floor_build_sort(n, s, d),
+    ]
+    if not big:
+        fns.append(lambda: py.toposort(n, s, d))
+    tot, floor, *twin_total = interleaved(fns, rounds)
     L = inp.label
     res.put(t, f"build {L}", "symphony", b * ms)
     res.put(t, f"sort {L}", "symphony", o * ms)
     res.put(t, f"build+sort {L}", "symphony", tot * ms)
     res.put(t, f"build+sort {L}", "C floor", floor * ms, "no validation, FIFO order")
     if not big:
-        pb, po, pt = measure_split(lambda: py.Graph(n, s, d), lambda gr: gr.order(), rounds)
+        pb, po, _ = measure_split(lambda: py.Graph(n, s, d), lambda gr: gr.order(), rounds)
         res.put(t, f"build {L}", "symphony-twin", pb * ms)
         res.put(t, f"sort {L}", "symphony-twin", po * ms)
-        res.put(t, f"build+sort {L}", "symphony-twin", pt * ms)
+        res.put(t, f"build+sort {L}", "symphony-twin", twin_total[0] * ms, "interleaved with ours")
     else:
         res.put(t, f"build+sort {L}", "symphony-twin", None, "skipped at 1M")
     if not big:
