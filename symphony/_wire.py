@@ -14,6 +14,9 @@ from msgpack import ExtType
 from symphony.commons.errors import CodecError, LocalProtocolError
 
 __all__ = [
+    "DEFAULT_MAX_FRAME",
+    "EOF",
+    "NEED_DATA",
     "EXT_BIGINT",
     "EXT_MESSAGE_ID",
     "MAX_BIGINT_BYTES",
@@ -24,6 +27,23 @@ __all__ = [
     "bigint_from_bytes",
     "bigint_to_bytes",
 ]
+
+DEFAULT_MAX_FRAME: Final = 16 * 1024 * 1024
+"""Default largest frame (16 MiB); the transports pass their configured limit."""
+
+
+class _SentinelMeta(type):
+    def __repr__(cls) -> str:
+        return cls.__name__
+
+
+class NEED_DATA(metaclass=_SentinelMeta):
+    """Returned by ``next_frame``/``next_event``: feed more bytes first."""
+
+
+class EOF(metaclass=_SentinelMeta):
+    """Returned by ``next_frame``/``next_event``: the peer ended the stream cleanly."""
+
 
 EXT_MESSAGE_ID: Final = 1
 """msgpack ext type code of a :class:`MessageId` (16 bytes of data)."""

@@ -29,10 +29,9 @@ lengths are checked against the bytes present *before* anything is allocated, ne
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from symphony._wire import (
     EXT_MESSAGE_ID,
@@ -42,23 +41,8 @@ from symphony._wire import (
     MessageId,
 )
 from symphony.commons.errors import CodecError, SymphonyError
+from symphony.protocol._kernel import codec as _codec
 from symphony.protocol.envelope import Message, header_problem
-
-# The codec kernel: Cython (symphony._core.codec) unless SYMPHONY_PURE_PYTHON is set, a
-# demand, not a preference -- the same rule as symphony.kernels, repeated here until `codec`
-# joins kernels.KERNELS (then: `from symphony.kernels import codec as _codec`).
-_PURE_PYTHON: Final = os.environ.get("SYMPHONY_PURE_PYTHON", "") not in ("", "0")
-if TYPE_CHECKING or _PURE_PYTHON:
-    from symphony.reference import codec as _codec
-else:
-    try:
-        from symphony._core import codec as _codec
-    except ImportError as exc:
-        raise ImportError(
-            "symphony's Cython codec kernel is not built (importing symphony._core.codec "
-            f"failed: {exc}); run `pip install .` (or `python setup.py build_ext --inplace`), "
-            "or set SYMPHONY_PURE_PYTHON=1 to run on the pure-Python twins"
-        ) from exc
 
 __all__ = [
     "BOOL",

@@ -33,14 +33,15 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from typing import Final
 
+from symphony._wire import DEFAULT_MAX_FRAME, EOF, NEED_DATA
 from symphony.commons.errors import (
     FrameTooLarge,
     InvalidFrame,
     LocalProtocolError,
     RemoteProtocolError,
 )
+from symphony.protocol._kernel import codec as _codec
 
 __all__ = [
     "DEFAULT_MAX_FRAME",
@@ -52,25 +53,8 @@ __all__ = [
     "encode_line",
 ]
 
-DEFAULT_MAX_FRAME: Final = 16 * 1024 * 1024
-"""Default largest frame (16 MiB); the transports pass their configured limit."""
 
-_LEN = struct.Struct("<I")
-_unpack_len = _LEN.unpack_from
-_pack_len = _LEN.pack
-
-
-class _SentinelMeta(type):
-    def __repr__(cls) -> str:
-        return cls.__name__
-
-
-class NEED_DATA(metaclass=_SentinelMeta):
-    """Returned by ``next_frame``/``next_event``: feed more bytes first."""
-
-
-class EOF(metaclass=_SentinelMeta):
-    """Returned by ``next_frame``/``next_event``: the peer ended the stream cleanly."""
+_pack_len = struct.Struct("<I").pack
 
 
 def encode_frame(
@@ -167,75 +151,9 @@ class _Decoder:
         return err
 
 
-class FrameDecoder(_Decoder):
-    """Sans-I/O decoder of u32-LE length-prefixed frames.
-
-    Args:
-        max_frame: largest payload accepted; a larger prefix raises
-            :class:`~symphony.commons.errors.FrameTooLarge` before buffering it.
-    """
-
-    __slots__ = ()
-
-    def next_frame(self) -> bytes | type[NEED_DATA] | type[EOF]:
-        """The next complete frame's payload, :class:`NEED_DATA` or :class:`EOF`.
-
-        Raises:
-            FrameTooLarge: a length prefix exceeds ``max_frame``.
-            InvalidFrame: the stream ended inside a frame.
-        """
-        if self._broken is not None:
-            raise self._broken
-        buf = self._buf
-        pos = self._pos
-        avail = len(buf) - pos
-        if avail >= 4:
-            (n,) = _unpack_len(buf, pos)
-            end = pos + 4 + n
-            if end <= len(buf) and n <= self.max_frame:
-                self._pos = end
-                return buf[pos + 4 : end]
-            if n > self.max_frame:
-                raise self._fail(
-                    FrameTooLarge(
-                        f"frame length {n} exceeds max_frame={self.max_frame} "
-                        f"at offset {self.offset + pos}"
-                    )
-                )
-        if self._eof:
-            if avail:
-                raise self._fail(
-                    InvalidFrame(
-                        f"stream ended inside a frame: {avail} bytes buffered "
-                        f"at offset {self.offset + pos}"
-                    )
-                )
-            return EOF
-        return NEED_DATA
-
-    def frames(self) -> list[bytes]:
-        """All complete frames now buffered, in order (faster than looping
-        :meth:`next_frame` for many small frames). Errors as :meth:`next_frame`; when good
-        frames precede a bad prefix, they are returned and the error is raised next call."""
-        if self._broken is not None:
-            raise self._broken
-        buf = self._buf
-        pos = self._pos
-        size = len(buf)
-        limit = self.max_frame
-        out: list[bytes] = []
-        append = out.append
-        while size - pos >= 4:
-            (n,) = _unpack_len(buf, pos)
-            end = pos + 4 + n
-            if end > size or n > limit:
-                break
-            append(buf[pos + 4 : end])
-            pos = end
-        self._pos = pos
-        if not out:
-            self.next_frame()  # raises on an oversize prefix or a truncated end
-        return out
+FrameDecoder = _codec.FrameDecoder
+"""Sans-I/O decoder of u32-LE length-prefixed frames: the codec kernel's (Cython unless
+SYMPHONY_PURE_PYTHON; specification in :class:`symphony.reference.codec.FrameDecoder`)."""
 
 
 class LineDecoder(_Decoder):

@@ -1,5 +1,6 @@
-"""The bincode-1.x ``Value`` and ``Envelope`` codec: pure-Python twin of
-:mod:`symphony._core.codec`, and its specification.
+"""The wire codec kernel: the bincode-1.x ``Value`` and ``Envelope`` codec and the
+length-prefixed :class:`FrameDecoder`. Pure-Python twin of :mod:`symphony._core.codec`, and
+its specification.
 
 Bytes are exactly what Rust's ``bincode::serialize`` (1.x, fixint, little-endian) writes for
 the ``Value`` enum and ``Envelope`` struct of docs/wire-format.md:
@@ -8,8 +9,8 @@ the ``Value`` enum and ``Envelope`` struct of docs/wire-format.md:
   Null —; Bool ``u8`` 0/1; I64 ``i64``; U64 ``u64`` (only for integers above ``i64::MAX``);
   F64 ``f64``; Str/Bytes/BigInt ``u64`` length + bytes (BigInt: minimal two's complement,
   big-endian); Array ``u64`` count + values; Map ``u64`` count + key, value pairs; Timestamp
-  ``i64`` seconds + ``u32`` nanoseconds; Id ``[u8; 16]``; Ext ``i8`` code (0..127, as msgpack allows applications) +
-  ``u64`` length + bytes.
+  ``i64`` seconds + ``u32`` nanoseconds; Id ``[u8; 16]``; Ext ``i8`` code (0..127, the
+  application range of msgpack) + ``u64`` length + bytes.
 * ``Envelope`` is the 13 header fields in wire order (protocol_version ``u8``, id
   ``[u8; 16]``, correlation_id ``Option<[u8; 16]>``, kind ``u32``, type ``String``, version
   ``u32``, source ``String``, target ``String``, timestamp ``u64``, ttl_ms ``Option<u64>``,
@@ -33,23 +34,34 @@ from __future__ import annotations
 
 import datetime as _dt
 import struct
+from collections.abc import Iterator
 from typing import Any, Final
 
 from msgpack import ExtType
 from typing_extensions import Buffer
 
 from symphony._wire import (
+    DEFAULT_MAX_FRAME,
+    EOF,
     EXT_MESSAGE_ID,
     MAX_DEPTH,
+    NEED_DATA,
     VALUE_TAGS,
     MessageId,
     bigint_from_bytes,
     bigint_to_bytes,
 )
-from symphony.commons.errors import CodecError, SymphonyError
+from symphony.commons.errors import (
+    CodecError,
+    FrameTooLarge,
+    InvalidFrame,
+    LocalProtocolError,
+    RemoteProtocolError,
+    SymphonyError,
+)
 from symphony.reference._buffer import byte_view
 
-__all__ = ["decode_envelope", "decode_value", "encode_envelope", "encode_value"]
+__all__ = ["FrameDecoder", "decode_envelope", "decode_value", "encode_envelope", "encode_value"]
 
 _Q = struct.Struct("<Q")
 _I = struct.Struct("<I")
@@ -511,3 +523,148 @@ def _utf8(buf: bytes, pos: int, end: int, what: str) -> str:
         return buf[pos:end].decode()
     except UnicodeDecodeError as exc:
         raise CodecError(f"bincode {what} at offset {pos} is not UTF-8: {exc}") from None
+
+
+# ----------------------------------------------------------------------------- framing
+_unpack_len = _I.unpack_from
+
+
+class FrameDecoder:
+    """Sans-I/O decoder of u32-LE length-prefixed frames.
+
+    Feed it with :meth:`receive_data` (``b""`` means end of stream) and drain it with
+    :meth:`next_frame` (a frame, :class:`~symphony._wire.NEED_DATA` or
+    :class:`~symphony._wire.EOF`) or :meth:`frames` (every complete frame now buffered).
+
+    Args:
+        max_frame: largest payload accepted (1 .. 2**32-1); a larger length prefix raises
+            :class:`~symphony.commons.errors.FrameTooLarge` as soon as its 4 bytes are in,
+            before anything is buffered for it. The decoder then stays broken (every later
+            call raises the same error): the stream cannot be resynchronised.
+
+    A stream that ends inside a frame raises :class:`~symphony.commons.errors.InvalidFrame`;
+    data after the end of the stream is a :class:`~symphony.commons.errors.LocalProtocolError`;
+    ``str`` or a non-buffer raises ``TypeError``.
+    """
+
+    __slots__ = ("_broken", "_buf", "_eof", "_pos", "max_frame", "offset")
+
+    def __init__(self, max_frame: int = DEFAULT_MAX_FRAME) -> None:
+        if not 0 < max_frame <= 0xFFFFFFFF:
+            raise LocalProtocolError(f"max_frame={max_frame} must be in 1..2**32-1")
+        self.max_frame = max_frame
+        """Largest frame accepted, in bytes."""
+        self.offset = 0
+        """Stream offset of the first byte not yet consumed (for error messages)."""
+        self._buf = b""
+        self._pos = 0
+        self._eof = False
+        self._broken: RemoteProtocolError | None = None
+
+    def receive_data(self, data: Buffer) -> None:
+        """Feed bytes from the stream; ``b""`` means the stream ended.
+
+        Raises:
+            LocalProtocolError: data after end of stream.
+            TypeError, BufferError: ``data`` is not a C-contiguous buffer.
+        """
+        mv = byte_view(data, "frame data")
+        if self._eof:
+            if len(mv):
+                raise LocalProtocolError("receive_data() after end of stream")
+            return
+        if not len(mv):
+            self._eof = True
+            return
+        if self._pos:
+            self._buf = self._buf[self._pos :] + mv
+            self.offset += self._pos
+            self._pos = 0
+        elif self._buf:
+            self._buf += mv
+        else:
+            self._buf = bytes(mv)
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet returned as frames."""
+        return len(self._buf) - self._pos
+
+    @property
+    def eof(self) -> bool:
+        """True once ``receive_data(b"")`` was called."""
+        return self._eof
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Every complete frame now buffered (stops at NEED_DATA or EOF)."""
+        while True:
+            frame = self.next_frame()
+            if frame is NEED_DATA or frame is EOF:
+                return
+            yield frame  # type: ignore[misc]
+
+    def _fail(self, err: RemoteProtocolError) -> RemoteProtocolError:
+        self._broken = err
+        self._buf = b""
+        self._pos = 0
+        return err
+
+    def next_frame(self) -> bytes | type[NEED_DATA] | type[EOF]:
+        """The next complete frame's payload, :class:`NEED_DATA` or :class:`EOF`.
+
+        Raises:
+            FrameTooLarge: a length prefix exceeds ``max_frame``.
+            InvalidFrame: the stream ended inside a frame.
+        """
+        if self._broken is not None:
+            raise self._broken
+        buf = self._buf
+        pos = self._pos
+        avail = len(buf) - pos
+        if avail >= 4:
+            (n,) = _unpack_len(buf, pos)
+            end = pos + 4 + n
+            if end <= len(buf) and n <= self.max_frame:
+                self._pos = end
+                return buf[pos + 4 : end]
+            if n > self.max_frame:
+                raise self._fail(
+                    FrameTooLarge(
+                        f"frame length {n} exceeds max_frame={self.max_frame} "
+                        f"at offset {self.offset + pos}"
+                    )
+                )
+        if self._eof:
+            if avail:
+                raise self._fail(
+                    InvalidFrame(
+                        f"stream ended inside a frame: {avail} bytes buffered "
+                        f"at offset {self.offset + pos}"
+                    )
+                )
+            return EOF
+        return NEED_DATA
+
+    def frames(self) -> list[bytes]:
+        """All complete frames now buffered, in order (faster than looping
+        :meth:`next_frame` for many small frames). Errors as :meth:`next_frame`; when good
+        frames precede a bad prefix, they are returned and the error is raised next call."""
+        if self._broken is not None:
+            raise self._broken
+        buf = self._buf
+        pos = self._pos
+        size = len(buf)
+        limit = self.max_frame
+        out: list[bytes] = []
+        append = out.append
+        while size - pos >= 4:
+            (n,) = _unpack_len(buf, pos)
+            end = pos + 4 + n
+            if end > size or n > limit:
+                break
+            append(buf[pos + 4 : end])
+            pos = end
+        self._pos = pos
+        if not out:
+            self.next_frame()  # raises on an oversize prefix or a truncated end
+        return out

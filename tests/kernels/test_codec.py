@@ -15,7 +15,7 @@ import pytest
 from msgpack import ExtType
 
 from symphony._wire import MAX_DEPTH, MessageId
-from symphony.commons.errors import CodecError
+from symphony.commons.errors import CodecError, FrameTooLarge, InvalidFrame, LocalProtocolError
 from symphony.reference import codec as ref
 
 ENVELOPES = Path(__file__).parent.parent / "protocol" / "vectors" / "envelopes.json"
@@ -29,7 +29,18 @@ def codec_mod(impl: Any) -> ModuleType:
 
 def test_same_public_api(codec_mod: ModuleType) -> None:
     assert sorted(codec_mod.__all__) == sorted(ref.__all__)
+
+    def params(fn: Any) -> list[tuple[str, Any, Any]]:
+        return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
     for name in ref.__all__:
+        if isinstance(getattr(ref, name), type):
+            cls, spec_cls = getattr(codec_mod, name), getattr(ref, name)
+            public = {m for m in vars(spec_cls) if not m.startswith("_")} | {"__iter__"}
+            assert public <= set(dir(cls)), name
+            for m in public - {"buffered", "eof", "max_frame", "offset", "__iter__"}:
+                assert params(getattr(cls, m)) == params(getattr(spec_cls, m)), f"{name}.{m}"
+            continue
         ours = inspect.signature(getattr(codec_mod, name)).parameters.values()
         spec = inspect.signature(getattr(ref, name)).parameters.values()
         assert [(p.name, p.kind, p.default) for p in ours] == [
@@ -207,3 +218,54 @@ def test_envelope_errors(codec_mod: ModuleType) -> None:
         bad[offset] = value
         with pytest.raises(CodecError, match=needle):
             codec_mod.decode_envelope(bytes(bad))
+
+
+# ----------------------------------------------------------------------------- framing
+def _frame(payload: bytes) -> bytes:
+    return struct.pack("<I", len(payload)) + payload
+
+
+def test_frame_decoder_basics(codec_mod: ModuleType) -> None:
+    from symphony._wire import EOF, NEED_DATA
+
+    dec = codec_mod.FrameDecoder(max_frame=10)
+    assert dec.next_frame() is NEED_DATA and dec.frames() == []
+    stream = _frame(b"abc") + _frame(b"") + _frame(b"x" * 10)
+    for i in range(len(stream)):
+        dec.receive_data(stream[i : i + 1])
+    assert dec.buffered == len(stream)
+    assert dec.next_frame() == b"abc"
+    assert dec.frames() == [b"", b"x" * 10]
+    dec.receive_data(memoryview(_frame(b"m")))
+    dec.receive_data(bytearray(_frame(b"n")))
+    assert list(dec) == [b"m", b"n"]
+    assert dec.offset + dec.buffered > 0
+    dec.receive_data(b"")
+    assert dec.eof and dec.next_frame() is EOF
+    with pytest.raises(LocalProtocolError):
+        dec.receive_data(b"x")
+    with pytest.raises(TypeError):
+        codec_mod.FrameDecoder().receive_data("text")
+    with pytest.raises(LocalProtocolError):
+        codec_mod.FrameDecoder(max_frame=0)
+
+
+def test_frame_decoder_refuses_oversize_before_buffering(codec_mod: ModuleType) -> None:
+    dec = codec_mod.FrameDecoder(max_frame=1024)
+    dec.receive_data(_frame(b"ok") + struct.pack("<I", 0xFFFFFFFF))
+    assert dec.frames() == [b"ok"]
+    with pytest.raises(
+        FrameTooLarge, match="frame length 4294967295 exceeds max_frame=1024 at offset 6"
+    ):
+        dec.frames()
+    assert dec.buffered == 0
+    with pytest.raises(FrameTooLarge):
+        dec.next_frame()
+
+
+def test_frame_decoder_truncated_end(codec_mod: ModuleType) -> None:
+    dec = codec_mod.FrameDecoder()
+    dec.receive_data(_frame(b"hello")[:-1])
+    dec.receive_data(b"")
+    with pytest.raises(InvalidFrame, match="ended inside a frame"):
+        dec.next_frame()
