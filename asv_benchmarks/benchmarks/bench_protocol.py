@@ -53,12 +53,24 @@ class CodecKernel:
         self.k = load_kernel(impl, "codec")
         self.fields = tuple(_protocol().typical_message())
         self.data = self.k.encode_envelope(self.fields)
+        from symphony.protocol.framing import encode_frame
+
+        from .common import seeded_bytes
+
+        stream = b"".join(encode_frame(seeded_bytes(60, seed=i)) for i in range(5000))
+        self.chunks = [stream[i : i + 4096] for i in range(0, len(stream), 4096)]
 
     def time_encode_envelope(self, impl: str) -> None:
         self.k.encode_envelope(self.fields)
 
     def time_decode_envelope(self, impl: str) -> None:
         self.k.decode_envelope(self.data)
+
+    def time_frames_64B_in_4KiB_pieces(self, impl: str) -> None:
+        dec = self.k.FrameDecoder()
+        for c in self.chunks:
+            dec.receive_data(c)
+            dec.frames()
 
 
 class Construction:
@@ -96,8 +108,7 @@ class JsonRpcDispatch:
         self.rpc = Dispatcher({"subtract": lambda minuend, subtrahend: minuend - subtrahend})
         self.positional = b'{"jsonrpc":"2.0","method":"subtract","params":[42,23],"id":1}'
         self.named = (
-            b'{"jsonrpc":"2.0","method":"subtract",'
-            b'"params":{"minuend":42,"subtrahend":23},"id":1}'
+            b'{"jsonrpc":"2.0","method":"subtract","params":{"minuend":42,"subtrahend":23},"id":1}'
         )
 
     def time_by_position(self) -> None:

@@ -31,7 +31,7 @@ import msgpack
 from symphony.bench._common import Table, median_time, optional
 from symphony.protocol.bincode import BincodeCodec
 from symphony.protocol.envelope import Kind, Message, MessageId, Priority, new_id
-from symphony.protocol.framing import NEED_DATA, FrameDecoder, encode_frame
+from symphony.protocol.framing import NEED_DATA, encode_frame
 from symphony.protocol.jsonrpc import Dispatcher
 from symphony.protocol.msgpack_codec import MsgpackCodec
 from symphony.protocol.schema import Array, Field, Integer, MessageSchema, Object, String
@@ -515,24 +515,33 @@ def bench_framing(number: int, rounds: int) -> list[Table]:
     mstream = b"".join(msgpack.packb(p) for p in payloads)
     mchunks = [mstream[i : i + 4096] for i in range(0, len(mstream), 4096)]
 
-    def ours_batch() -> int:
-        dec = FrameDecoder()
-        n = 0
-        for c in chunks:
-            dec.receive_data(c)
-            n += len(dec.frames())
-        assert n == n_frames
-        return n
+    from symphony._core import codec as cy_codec
+    from symphony.reference import codec as py_codec
 
-    def ours_next() -> int:
-        dec = FrameDecoder()
-        n = 0
-        for c in chunks:
-            dec.receive_data(c)
-            while dec.next_frame() is not NEED_DATA:
-                n += 1
-        assert n == n_frames
-        return n
+    def batch(cls: Any) -> Callable[[], int]:
+        def run() -> int:
+            dec = cls()
+            n = 0
+            for c in chunks:
+                dec.receive_data(c)
+                n += len(dec.frames())
+            assert n == n_frames
+            return n
+
+        return run
+
+    def one_by_one(cls: Any) -> Callable[[], int]:
+        def run() -> int:
+            dec = cls()
+            n = 0
+            for c in chunks:
+                dec.receive_data(c)
+                while dec.next_frame() is not NEED_DATA:
+                    n += 1
+            assert n == n_frames
+            return n
+
+        return run
 
     def unpacker() -> int:
         u = msgpack.Unpacker(max_buffer_size=1 << 20)
@@ -546,8 +555,10 @@ def bench_framing(number: int, rounds: int) -> list[Table]:
 
     t = Table("framing: 64 B frames fed in 4 KiB pieces", "M frames/s", True)
     contenders = (
-        ("symphony", ours_batch, "FrameDecoder.frames()"),
-        ("symphony next_frame", ours_next, "FrameDecoder.next_frame() loop"),
+        ("symphony", batch(cy_codec.FrameDecoder), "Cython FrameDecoder.frames()"),
+        ("symphony next_frame", one_by_one(cy_codec.FrameDecoder), "Cython next_frame() loop"),
+        ("symphony python twin", batch(py_codec.FrameDecoder), "pure-Python frames()"),
+        ("symphony python next_frame", one_by_one(py_codec.FrameDecoder), "pure-Python loop"),
         ("msgpack.Unpacker", unpacker, "C"),
     )
     samples: list[list[float]] = [[] for _ in contenders]
