@@ -234,6 +234,7 @@ class RunOptions:
         fsync: fsync every journal batch (power-loss safe) — else process-crash safe.
         journal_batch: flush the journal when this many records are pending.
         compact_every: write a snapshot and start a new journal after this many records.
+        compact_at_end: write a snapshot when an execution ends.
         yield_interval: seconds a worker may run nodes back to back before yielding to trio.
         seed: seed of the retry jitter (``None`` = random).
     """
@@ -244,6 +245,7 @@ class RunOptions:
     fsync: bool = False
     journal_batch: int = 4096
     compact_every: int = 500_000
+    compact_at_end: bool = True
     yield_interval: float = 0.0005
     seed: int | None = None
 
@@ -812,15 +814,13 @@ class Run:
         self._retrying = False
         self._stop_reason = ""
         self._resumed_done = sum(1 for s in self._state if s in (SUCCEEDED, SKIPPED))
-        tracker = _kernel.toposort.ReadyTracker(self._graph)
-        self._tracker = tracker
         try:
             async with trio.open_nursery() as nursery:
                 with trio.CancelScope() as scope:
                     self._scope = scope
                     nursery.start_soon(self._flusher)
                     self._last_yield = time.perf_counter()
-                    self._release(tracker)
+                    self.rebuild_ready()
                     if self._inflight == 0 and not self._queue:
                         self._finished = True
                     else:
@@ -833,6 +833,19 @@ class Run:
             self._flush()
         return self._finish(t0)
 
+    def rebuild_ready(self) -> int:
+        """Build the ready tracker from the node states and queue what can run now.
+
+        Nodes complete before (a resumed run) are marked done without running; the
+        result is the number of nodes queued. :meth:`execute` calls it once per execution
+        (it is public so that recovery can be measured on its own).
+        """
+        self._queue.clear()
+        tracker = _kernel.toposort.ReadyTracker(self._graph)
+        self._tracker = tracker
+        self._release(tracker)
+        return len(self._queue)
+
     def _finish(self, t0: float) -> RunSummary:
         wall = time.perf_counter() - t0
         state = self._machine.state
@@ -844,7 +857,10 @@ class Run:
                 self._fire(RunEvent.RESUME)
             self._fire(RunEvent.FAIL if failed else RunEvent.COMPLETE)
         if self._journal is not None:
-            self._compact()
+            if self.options.compact_at_end:
+                self._compact()
+            else:
+                self._journal.flush()
         counts: dict[str, int] = {}
         for s in self._state:
             counts[_STATES[s].value] = counts.get(_STATES[s].value, 0) + 1

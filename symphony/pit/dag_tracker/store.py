@@ -4,7 +4,7 @@ Layout of ``<root>/<run id>/``::
 
     run.json        id, workflow id/name, source file, params, state, counts, timestamps
                     (rewritten atomically on every run-level state change)
-    workflow.json   the workflow as run (JSON document; resuming never re-reads the source)
+    workflow.msgpack the workflow as run (binary document; resuming never re-reads the source)
     journal.log     node state changes (see :mod:`.journal`)
     snapshot.msgpack
     audit.jsonl     control commands and run transitions, one JSON object per line
@@ -25,7 +25,7 @@ from pathlib import Path
 from symphony.commons.errors import NotFoundError, StorageError, ValidationError
 from symphony.pit.dag_tracker.journal import atomic_write
 from symphony.workflow.model import Workflow
-from symphony.workflow.serialize import dumps_json, loads_json
+from symphony.workflow.serialize import dumps_msgpack, load
 
 __all__ = ["RunStore", "default_root"]
 
@@ -72,7 +72,7 @@ class RunStore:
             raise ValidationError(f"run {run_id!r} already exists in {self.root}") from None
         except OSError as exc:
             raise StorageError(f"cannot create run directory {d}: {exc}") from exc
-        atomic_write(d / "workflow.json", dumps_json(wf).encode(), fsync=False)
+        atomic_write(d / "workflow.msgpack", dumps_msgpack(wf), fsync=False)
         meta = {
             "id": run_id, "workflow": wf.id, "name": wf.name, "version": str(wf.version),
             "source": source, "params": {k: _jsonable(v) for k, v in params.items()},
@@ -110,9 +110,9 @@ class RunStore:
 
     def workflow(self, run_id: str) -> Workflow:
         """The workflow the run was created with."""
-        p = self.path(run_id) / "workflow.json"
+        p = self.path(run_id) / "workflow.msgpack"
         try:
-            return loads_json(p.read_text())
+            return load(p.read_bytes())
         except FileNotFoundError:
             raise NotFoundError(f"no run {run_id!r} in {self.root}",
                                 details={"run_id": run_id}) from None

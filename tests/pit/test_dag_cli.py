@@ -1,0 +1,128 @@
+"""``symphony run`` / ``symphony runs`` through the DAG Tracker's CLI module (``register`` is
+what the ``symphony`` command wires; :func:`main` is the same parser stand-alone)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from symphony.pit.dag_tracker.cli import main, parse_params
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "workflows" / "repo_report.json"
+ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+def _tree(root: Path) -> None:
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "a.py").write_text("import os\n\nprint(os.sep)\n")
+    (root / "pkg" / "b.py").write_text("x = 1\n")
+    (root / "README.md").write_text("# Title\n\nSome words here.\n")
+    (root / ".git").mkdir()
+    (root / ".git" / "config").write_text("ignored\n")
+
+
+def test_the_main_job_runs_the_example_on_a_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    _tree(tmp_path / "src")
+    monkeypatch.chdir(tmp_path)
+    rc = main(["run", str(EXAMPLE), "--param", f"root={tmp_path / 'src'}", "--param",
+               "output=out/report", "--state-dir", str(tmp_path / "state")])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    assert "completed" in out and "wrote out/report.md" in out
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "| Python | 2 | 4 |" in md  # two files, four lines
+    assert "| Markdown | 1 | 3 |" in md
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["languages"]["total"]["files"] == 3  # .git is excluded
+    assert report["lines_per_file"]["count"] == 3
+    # plain progress lines when stderr is not a terminal
+    assert "[100.0%] completed run" in err and "succeeded count" in err
+
+    rc = main(["runs", "--state-dir", str(tmp_path / "state")])
+    listing = capsys.readouterr().out
+    assert rc == 0 and "completed" in listing and "repo-report" in listing and "11/11" in listing
+    rc = main(["runs", "--state-dir", str(tmp_path / "state"), "--json"])
+    runs = json.loads(capsys.readouterr().out)
+    assert rc == 0 and runs[0]["state"] == "completed" and runs[0]["params"]["output"] == "out/report"
+
+
+def test_invalid_workflow_names_node_and_reason(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    doc = {
+        "schema": "symphony.workflow", "schema_version": 2, "id": "broken", "version": "1.0.0",
+        "nodes": [
+            {"id": "a", "type": "operator", "operator": "core.noop", "inputs": [],
+             "outputs": []},
+            {"id": "b", "type": "operator", "operator": "core.noop",
+             "inputs": [{"name": "x", "type": "int"}], "outputs": []},
+        ],
+        "edges": [{"kind": "control", "source": "a", "target": "ghost"}],
+    }
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(doc))
+    rc = main(["run", str(path), "--state-dir", str(tmp_path / "state")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "the workflow is invalid" in err
+    assert "node 'b'" in err and "x" in err  # missing required input, named
+    assert "ghost" in err
+
+
+def test_bad_params_and_missing_files_are_clear(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["run", str(EXAMPLE), "--param", "top=0", "--state-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "top" in err
+    rc = main(["run", str(tmp_path / "nope.json"), "--state-dir", str(tmp_path)])
+    assert rc == 2 and "cannot read" in capsys.readouterr().err
+    rc = main(["run", "--state-dir", str(tmp_path)])
+    assert rc == 2
+    with pytest.raises(Exception, match="KEY=VALUE"):
+        parse_params(["novalue"])
+    assert parse_params(["a=1", "b=x", "c=[1,2]"]) == {"a": 1, "b": "x", "c": [1, 2]}
+
+
+def test_resume_retries_a_failed_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    marker = tmp_path / "marker"
+    doc = {
+        "schema": "symphony.workflow", "schema_version": 2, "id": "flaky", "version": "1.0.0",
+        "nodes": [
+            {"id": "first", "type": "operator", "operator": "core.noop", "inputs": [],
+             "outputs": []},
+            {"id": "flaky", "type": "operator", "operator": "core.fail",
+             "config": {"marker": str(marker)}, "inputs": [], "outputs": []},
+        ],
+        "edges": [{"kind": "control", "source": "first", "target": "flaky"}],
+    }
+    path = tmp_path / "wf.json"
+    path.write_text(json.dumps(doc))
+    state = str(tmp_path / "state")
+    assert main(["run", str(path), "--state-dir", state]) == 1
+    out = capsys.readouterr().out
+    assert "failed  flaky" in out
+    run_id = out.split()[1].rstrip(":")
+    assert main(["run", "--resume", run_id, "--state-dir", state]) == 0
+    out = capsys.readouterr().out
+    assert "completed" in out and "1 node(s) were already done" in out
+    assert main(["run", "--resume", run_id, "--state-dir", state]) == 0
+    assert "already completed" in capsys.readouterr().err
+
+
+def test_run_as_a_subprocess_from_the_repository(tmp_path: Path) -> None:
+    """The README's main job: the example against this repository itself."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "symphony.pit.dag_tracker.cli", "run", str(EXAMPLE),
+         "--param", f"root={REPO}", "--param", f"output={tmp_path / 'repo'}",
+         "--state-dir", str(tmp_path / "state")],
+        capture_output=True, text=True, env=ENV, timeout=300, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    md = (tmp_path / "repo.md").read_text()
+    assert "| Python |" in md and "## largest_files" in md
