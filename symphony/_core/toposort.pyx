@@ -322,8 +322,11 @@ cdef class Graph:
         g = Graph.__new__(Graph)
         g._alloc(n, m)
         # a private copy of the offsets: the targets are read against it
-        for i in range(o.length):
-            g._off[i] = o.v32[i] if o.kind == 4 else o.v64[i]
+        if o.kind == 8:
+            memcpy(g._off, &o.v64[0], <size_t>o.length * sizeof(sy_edge))
+        else:
+            for i in range(o.length):
+                g._off[i] = o.v32[i]
         code = sy_topo_offsets_check(n, m, g._off, &where)
         if code != 0:
             if code == 1:
