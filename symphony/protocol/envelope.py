@@ -233,6 +233,35 @@ class Message(tuple):  # type: ignore[type-arg]
         Raises:
             LocalProtocolError: naming the first bad field and its value.
         """
+        if len(self) == N_FIELDS:  # fast path: one expression, the slow one names the field
+            pv, mid, cid, kind, typ, ver, src, tgt, ts, ttl, prio, _, meta = self
+            if (
+                pv == 1
+                and type(pv) is int
+                and type(mid) is MessageId
+                and type(mid[1]) is bytes
+                and len(mid[1]) == 16
+                and (
+                    cid is None
+                    or (type(cid) is MessageId and type(cid[1]) is bytes and len(cid[1]) == 16)
+                )
+                and (type(kind) is Kind or (type(kind) is int and 0 <= kind <= 4))
+                and type(typ) is str
+                and type(ver) is int
+                and 0 <= ver <= _U32_MAX
+                and type(src) is str
+                and type(tgt) is str
+                and type(ts) is int
+                and 0 <= ts <= _U64_MAX
+                and (ttl is None or (type(ttl) is int and 0 <= ttl <= _U64_MAX))
+                and (type(prio) is Priority or (type(prio) is int and 0 <= prio <= 3))
+                and type(meta) is dict
+            ):
+                for k in meta:
+                    if type(k) is not str:
+                        break
+                else:
+                    return
         problem = header_problem(self)
         if problem is not None:
             raise LocalProtocolError(f"bad envelope: {problem}")
