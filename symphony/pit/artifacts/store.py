@@ -134,7 +134,6 @@ CREATE TABLE IF NOT EXISTS artifacts (
     id BLOB PRIMARY KEY, size INTEGER NOT NULL, chunk_count INTEGER NOT NULL,
     manifest BLOB NOT NULL, content_type TEXT, metadata TEXT NOT NULL, tags TEXT NOT NULL,
     created_at REAL NOT NULL, new_bytes INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS artifacts_created ON artifacts(created_at);
 CREATE TABLE IF NOT EXISTS versions (
     name TEXT NOT NULL, version INTEGER NOT NULL, artifact BLOB NOT NULL,
     created_at REAL NOT NULL, producer TEXT, run_id TEXT, node_id TEXT, message TEXT,
@@ -859,14 +858,16 @@ class ArtifactStore:
                     "INSERT INTO productions VALUES (?, ?, ?, ?, ?)",
                     (artifact_id, producer, run_id, node_id, now),
                 )
-            self._db.executemany(
-                "INSERT OR IGNORE INTO edges VALUES (?, ?, 'derived-from')",
-                [(artifact_id, p) for p in parent_ids if p != artifact_id],
-            )
-            self._db.executemany(
-                "INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)",
-                [(artifact_id, n, v, w) for n, v, w in score_rows],
-            )
+            if parent_ids:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO edges VALUES (?, ?, 'derived-from')",
+                    [(artifact_id, p) for p in parent_ids if p != artifact_id],
+                )
+            if score_rows:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)",
+                    [(artifact_id, n, v, w) for n, v, w in score_rows],
+                )
             if is_new or name is not None or score_rows or producer or run_id or node_id:
                 # only what changes the artifact's search document is queued for the index
                 self._db.execute("INSERT INTO index_queue (artifact) VALUES (?)", (artifact_id,))
