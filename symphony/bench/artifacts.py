@@ -389,7 +389,8 @@ def _corpus(n: int, seed: int = 4) -> tuple[list[tuple[bytes, list[str]]], list[
     return docs, vocab
 
 
-def bench_search(tmp: Path, n: int, queries: int) -> None:
+def bench_search(tmp: Path, n: int, queries: int) -> dict[tuple[str, str], float]:
+    """Search (and put/get) latency at ``n`` artifacts; returns the p50s, in ms."""
     from symphony.pit.artifacts import ArtifactsConfig, ArtifactStore
 
     tantivy = optional("tantivy")
@@ -453,14 +454,31 @@ def bench_search(tmp: Path, n: int, queries: int) -> None:
                     results.setdefault((case, "tantivy direct"), []).append(
                         time.perf_counter() - t0
                     )
+        # how put and get grow with the store (no fsync: durability="process")
+        ids: list[str] = []
+        all_ids = [r[0].hex() for r in store._db.execute("SELECT id FROM artifacts LIMIT 5000")]
+        for i in range(queries):
+            text = f"growth probe {i} {rng.getrandbits(64):x}".encode() * 40
+            t0 = time.perf_counter()
+            ids.append(store.put(text, content_type="text/plain").id)
+            results.setdefault(("put ~1 KiB (no fsync)", "symphony"), []).append(
+                time.perf_counter() - t0
+            )
+            aid = rng.choice(all_ids)
+            t0 = time.perf_counter()
+            store.get(aid)
+            results.setdefault(("get", "symphony"), []).append(time.perf_counter() - t0)
+    p50s: dict[tuple[str, str], float] = {}
     for (case, who), samples in results.items():
         p50, p99 = _ms(samples)
+        p50s[(case, who)] = p50
         table.add(f"{case} p50", who, p50)
         table.add(f"{case} p99", who, p99)
     if tantivy is None:
         table.add("term p50", "tantivy direct", None, "tantivy not installed")
     build.print()
     table.print()
+    return p50s
 
 
 # --------------------------------------------------------------------------- main
@@ -474,7 +492,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--versions", type=int, default=100)
     parser.add_argument("--tree-mib", type=int, default=8, help="cap of the source tree size")
     parser.add_argument("--no-git", action="store_true", help="skip the git dedup peer")
-    parser.add_argument("--search-n", type=int, default=10_000, help="e.g. 100000")
+    parser.add_argument(
+        "--search-n",
+        type=int,
+        action="append",
+        help="corpus size(s) for search (repeatable; default 10000; e.g. 10000 and 100000 "
+        "give a growth table)",
+    )
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--dir", type=Path, default=None, help="where to put temporary stores")
     args = parser.parse_args(argv)
@@ -488,7 +512,21 @@ def main(argv: list[str]) -> int:
         if "dedup" in sections:
             bench_dedup(tmp / "dedup", args.versions, args.tree_mib, not args.no_git)
         if "search" in sections:
-            bench_search(tmp / "search", args.search_n, args.queries)
+            sizes = sorted(set(args.search_n or [10_000]))
+            runs = {n: bench_search(tmp / f"search{n}", n, args.queries) for n in sizes}
+            if len(sizes) > 1:
+                n0 = sizes[0]
+                growth = Table(
+                    f"p50 growth from {n0:,} artifacts (x; lower is better)",
+                    "x",
+                    higher_is_better=False,
+                )
+                for n in sizes[1:]:
+                    for (case, who), p50 in runs[n].items():
+                        base = runs[n0].get((case, who))
+                        if base:
+                            growth.add(f"{case} {n0:,}->{n:,}", who, p50 / base)
+                growth.print()
     return 0
 
 
