@@ -7,7 +7,7 @@ down: commons <- _core/reference <- protocol).
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from msgpack import ExtType
 
@@ -15,6 +15,10 @@ from symphony.commons.errors import CodecError, LocalProtocolError
 
 __all__ = [
     "DEFAULT_MAX_FRAME",
+    "FIELDS",
+    "N_FIELDS",
+    "PROTOCOL_VERSION",
+    "header_problem",
     "EOF",
     "NEED_DATA",
     "EXT_BIGINT",
@@ -135,3 +139,77 @@ def bigint_from_bytes(data: bytes) -> int:
     if not data or len(data) > MAX_BIGINT_BYTES:
         raise CodecError(f"big integer of {len(data)} bytes (allowed 1..{MAX_BIGINT_BYTES})")
     return int.from_bytes(data, "big", signed=True)
+
+
+# ----------------------------------------------------------------------------- envelope
+PROTOCOL_VERSION: Final = 1
+"""The envelope layout version written in field 0 of every message."""
+
+
+FIELDS: Final = (
+    "protocol_version",
+    "id",
+    "correlation_id",
+    "kind",
+    "type",
+    "version",
+    "source",
+    "target",
+    "timestamp",
+    "ttl_ms",
+    "priority",
+    "payload",
+    "metadata",
+)
+"""Field names in wire order."""
+
+N_FIELDS: Final = len(FIELDS)
+
+
+def _is_id(v: object) -> bool:
+    return (
+        type(v) is MessageId
+        and len(v) == 2
+        and v[0] == EXT_MESSAGE_ID
+        and (type(v[1]) is bytes and len(v[1]) == 16)
+    )
+
+
+def _is_int(v: object, lo: int, hi: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+_U64_MAX: Final = (1 << 64) - 1
+_U32_MAX: Final = (1 << 32) - 1
+
+
+def header_problem(fields: tuple[Any, ...]) -> str | None:
+    """Why ``fields`` is not a valid envelope, or ``None`` if it is (used by every decoder)."""
+    if len(fields) != N_FIELDS:
+        return f"expected {N_FIELDS} fields, got {len(fields)}"
+    pv, mid, cid, kind, typ, ver, src, tgt, ts, ttl, prio, _payload, meta = fields
+    if pv != PROTOCOL_VERSION or type(pv) is not int:
+        return f"protocol_version {pv!r} is not {PROTOCOL_VERSION}"
+    if not _is_id(mid):
+        return f"id {mid!r} is not a MessageId"
+    if cid is not None and not _is_id(cid):
+        return f"correlation_id {cid!r} is not a MessageId or None"
+    if not _is_int(kind, 0, 4):
+        return f"kind {kind!r} is not 0..4"
+    if type(typ) is not str:
+        return f"type {typ!r} is not a str"
+    if not _is_int(ver, 0, _U32_MAX):
+        return f"version {ver!r} is not a u32"
+    if type(src) is not str:
+        return f"source {src!r} is not a str"
+    if type(tgt) is not str:
+        return f"target {tgt!r} is not a str"
+    if not _is_int(ts, 0, _U64_MAX):
+        return f"timestamp {ts!r} is not a u64 of nanoseconds"
+    if ttl is not None and not _is_int(ttl, 0, _U64_MAX):
+        return f"ttl_ms {ttl!r} is not a u64 or None"
+    if not _is_int(prio, 0, 3):
+        return f"priority {prio!r} is not 0..3"
+    if type(meta) is not dict or not all(type(k) is str for k in meta):
+        return f"metadata {meta!r} is not a dict with str keys"
+    return None
