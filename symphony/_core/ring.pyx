@@ -10,7 +10,7 @@ publish the cursor once per batch.
 """
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
@@ -325,6 +325,13 @@ cdef class Ring:
         """push(data) -> bool. See :meth:`symphony.reference.ring.Ring.push`."""
         cdef Py_buffer view
         cdef int rc
+        cdef Py_ssize_t n
+        if self._mapped and type(data) is bytes:  # fast path: bytes, no buffer protocol
+            n = PyBytes_GET_SIZE(data)
+            if <uint64_t>n <= self._r.inline_limit:
+                rc = sy_ring_push(&self._r, PyBytes_AS_STRING(data), <uint32_t>n, 0)
+                if rc != SY_RING_NO_SLOT:
+                    return rc == SY_RING_PUSHED
         if self._mapped and not (self._r.flags & SY_RING_MULTI_PRODUCER):
             # fast path: SPSC inline
             acquire_bytes(data, &view, "ring push data")
@@ -383,7 +390,15 @@ cdef class Ring:
         cdef int rc = -100  # not tried yet
         if timeout is not None:
             _timeout_ns(timeout)  # validate before touching the ring, as the twin does
-        if self._mapped:  # fast path: an inline message that fits now
+        if self._mapped and type(data) is bytes:  # fast path: bytes, no buffer protocol
+            if <uint64_t>PyBytes_GET_SIZE(data) <= self._r.inline_limit:
+                rc = sy_ring_push(&self._r, PyBytes_AS_STRING(data),
+                                  <uint32_t>PyBytes_GET_SIZE(data), 0)
+                if rc == SY_RING_PUSHED:
+                    return True
+                if rc != SY_RING_FULL:
+                    rc = -100
+        elif self._mapped:  # fast path: an inline message that fits now
             acquire_bytes(data, &view, "ring push data")
             if <uint64_t>view.len <= self._r.inline_limit:
                 rc = sy_ring_push(&self._r, view.buf, <uint32_t>view.len, 0)

@@ -194,3 +194,80 @@ def test_crash_trials_summary() -> None:
     """Not a check of chance: reports how many kills landed inside a reservation."""
     print(f"\ncrash trials: {len(SKIPPED)}, records of dead writers skipped: {sum(SKIPPED)}")
     assert all(n <= 1 for n in SKIPPED)
+
+
+C_ECHO = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include "symphony/ring.h"
+/* echo N records from ring argv[1] into ring argv[2], reversed; exit 3 on a bad segment */
+int main(int argc, char **argv) {
+    sy_ring in, out;
+    int rc = sy_ring_attach_shm(&in, argv[1]);
+    if (rc != 0) { printf("attach %d\n", rc); return 3; }
+    if (sy_ring_attach_shm(&out, argv[2]) != 0) return 3;
+    int n = atoi(argv[3]);
+    static char buf[1 << 16], rev[1 << 16];
+    for (int i = 0; i < n; i++) {
+        int64_t got;
+        while ((got = sy_ring_pop_copy(&in, buf, sizeof buf)) < 0) {
+            if (got != -1) return 4;
+            if (!sy_ring_wait_readable(&in, 10000000000LL, 50000)) return 5;
+        }
+        for (int64_t k = 0; k < got; k++) rev[k] = buf[got - 1 - k];
+        while (sy_ring_push(&out, rev, (uint32_t)got, 0) != SY_RING_PUSHED)
+            sy_ring_wait_writable(&out, SY_REC_SIZE(got), -1, 50000);
+    }
+    sy_ring_detach_shm(&in);
+    sy_ring_detach_shm(&out);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("multi", [False, True], ids=["spsc", "mpsc"])
+def test_c_header_interoperates(name: str, tmp_path: Path, multi: bool) -> None:
+    """A C program built on symphony/include/symphony/ring.h talks to the Python twin."""
+    import shutil
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.fail("no C compiler on this machine")
+    include = Path(py_ring.__file__).resolve().parents[1] / "include"
+    src, exe = tmp_path / "echo.c", tmp_path / "echo"
+    src.write_text(C_ECHO)
+    subprocess.run([cc, "-O2", "-Wall", "-Werror", f"-I{include}", str(src), "-o", str(exe)],
+                   check=True)
+    count = 500
+    to_c = py_ring.Ring.create(name, 4096, multi_producer=multi)
+    from_c = py_ring.Ring.create(name + "-back", 4096, multi_producer=multi)
+    try:
+        proc = subprocess.Popen([str(exe), name, name + "-back", str(count)])
+        rng = random.Random(5)
+        msgs = [rng.randbytes(rng.randrange(300)) for _ in range(count)]
+        got = []
+        for m in msgs:
+            assert to_c.push_wait(m, 10.0)
+            while (back := from_c.pop()) is not None:
+                got.append(back)
+        while len(got) < count:
+            back = from_c.pop_wait(10.0)
+            assert back is not None
+            got.append(back)
+        assert proc.wait(30) == 0
+        assert got == [m[::-1] for m in msgs]
+    finally:
+        to_c.close()
+        from_c.close()
+        py_ring.unlink(name + "-back")
+    # a segment that is not a ring is refused with the format error code (bad magic = -2)
+    import posix_ipc
+
+    shm = posix_ipc.SharedMemory("/" + name + "-bad", posix_ipc.O_CREX, size=4096)
+    shm.close_fd()
+    try:
+        res = subprocess.run([str(exe), name + "-bad", name + "-bad", "1"],
+                             capture_output=True, text=True)
+        assert res.returncode == 3 and res.stdout.strip() == "attach -2"
+    finally:
+        py_ring.unlink(name + "-bad")

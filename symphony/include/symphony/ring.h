@@ -564,19 +564,22 @@ static inline int sy_ring_fits(sy_ring *r, uint64_t need) {
     return t + total - sy_ld64(SY_U64(r, SY_RING_OFF_HEAD)) <= r->cap;
 }
 
-/* Producer: wait until `need` bytes (a record size) could fit; spin, then futex. */
+/* Producer: wait until `need` bytes (a record size) could fit; spin, then futex.
+ * Hysteresis: once the ring was full, wait for an eighth of it to drain (or `need`, if
+ * larger), polling the head about once a microsecond. Polling it in a tight loop would bounce
+ * the head's cache line on every pop and slow the consumer that we are waiting for. */
 static inline int sy_ring_wait_writable(sy_ring *r, uint64_t need, int64_t timeout_ns, int64_t spin_ns) {
-    if (sy_ring_fits(r, need)) return 1;
+    uint64_t want = need + r->cap / 8 <= r->cap ? need + r->cap / 8 : need;
+    if (sy_ring_fits(r, want)) return 1;
     int64_t start = sy_now_ns(), now = start;
     int64_t deadline = timeout_ns < 0 ? INT64_MAX : start + timeout_ns;
     int64_t spin_end = start + (spin_ns < timeout_ns || timeout_ns < 0 ? spin_ns : timeout_ns);
     while (now < spin_end) {
-        for (int i = 0; i < 32; i++) {
-            if (sy_ring_fits(r, need)) return 1;
-            sy_cpu_relax();
-        }
-        now = sy_now_ns();
+        if (sy_ring_fits(r, want)) return 1;
+        int64_t next = now + 1000;
+        while ((now = sy_now_ns()) < next) sy_cpu_relax();
     }
+    if (sy_ring_fits(r, need)) return 1;
     uint32_t *waiters = SY_U32(r, SY_RING_OFF_SPACE_WAITERS), *seq = SY_U32(r, SY_RING_OFF_SPACE_SEQ);
     for (;;) {
         uint32_t s = sy_ld32(seq);
