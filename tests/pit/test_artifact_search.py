@@ -138,3 +138,14 @@ def test_instances_see_each_others_index_commits(tmp_path: Path) -> None:
         a.put(b"narwhal again", content_type="text/plain")
         a.sync_index()
         assert len(b.search("narwhal")) == 2
+
+
+@pytest.mark.parametrize(
+    "meta", [{"x": 2**70}, {"x": -(2**70)}, {"": 1}, {"a.b": {"c": [1, "x", None, {"d": 1.5}]}}]
+)
+def test_awkward_metadata_never_blocks_the_index(tmp_path: Path, meta: dict[str, object]) -> None:
+    with ArtifactStore(tmp_path) as s:
+        s.put(b"first doc", content_type="text/plain", metadata=meta)
+        s.put(b"second doc", content_type="text/plain")
+        assert len(s.search("doc")) == 2
+        assert s.sync_index() == 0  # the queue drained

@@ -170,3 +170,25 @@ def test_workflow_helpers_are_acyclic() -> None:
     wf = random_dag(50)
     assert all(isinstance(e, ControlEdge) for e in wf.edges)
     assert wf.validate().ok
+
+
+async def test_reopen_without_a_usable_plan_rebuilds_it_from_the_document(
+    tmp_path: Path,
+) -> None:
+    from symphony.pit.dag_tracker.plan import Plan
+
+    store = RunStore(tmp_path)
+    eng = DagTracker(operators=registry(), store=store)
+    wf = random_dag(60, seed=9)
+    run = eng.create(wf)
+    raw = store.plan(run.id)
+    assert raw is not None
+    plan = Plan.loads(raw)
+    assert plan is not None and plan.ids == run.ids and list(plan.src) == list(run.plan.src)
+    assert Plan.loads(b"garbage") is None
+    (store.path(run.id) / "plan.pickle").write_bytes(b"damaged")
+    again = eng.open(run.id)
+    assert (await again.execute()).state is RunState.COMPLETED
+    (store.path(run.id) / "plan.pickle").unlink()
+    assert eng.open(run.id).state is RunState.COMPLETED
+    assert eng.open(run.id).workflow == wf

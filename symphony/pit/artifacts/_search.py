@@ -70,6 +70,16 @@ class SearchIndex:
     def _doc(self, fields: dict[str, object]) -> Any:
         return self._tantivy.Document.from_dict(fields, self.schema)
 
+    def _safe_doc(self, fields: dict[str, object]) -> Any:
+        """The document, or -- if tantivy refuses a value (it raises a bare ``Exception``,
+        e.g. for a JSON number out of range) -- the same without the structured metadata
+        (still searchable as flattened text). A refused document must never block the
+        queue behind it."""
+        try:
+            return self._doc(fields)
+        except Exception:
+            return self._doc({k: v for k, v in fields.items() if k != "attrs"})
+
     def apply(self, delete_ids: Sequence[str], docs: Sequence[dict[str, object]]) -> bool:
         """Delete ``delete_ids`` then add ``docs``, in one commit. False if the writer is
         busy (another process is updating)."""
@@ -80,7 +90,7 @@ class SearchIndex:
             for hid in delete_ids:
                 writer.delete_documents_by_term("id", hid)
             for fields in docs:
-                writer.add_document(self._doc(fields))
+                writer.add_document(self._safe_doc(fields))
             writer.commit()
             writer.wait_merging_threads()
         except BaseException:
@@ -99,7 +109,7 @@ class SearchIndex:
         try:
             writer.delete_all_documents()
             for fields in docs:
-                writer.add_document(self._doc(fields))
+                writer.add_document(self._safe_doc(fields))
             writer.commit()
             writer.wait_merging_threads()
         except BaseException:
