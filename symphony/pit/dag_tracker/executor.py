@@ -47,9 +47,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from inspect import iscoroutinefunction
 from pathlib import Path
-from typing import Protocol, TypeAlias, cast
+from typing import Any, Protocol, TypeAlias, cast
 
 import trio
 
@@ -63,20 +62,15 @@ from symphony.commons.errors import (
 from symphony.pit.dag_tracker import _kernel
 from symphony.pit.dag_tracker.events import EventSink, ProgressEvent
 from symphony.pit.dag_tracker.journal import Journal, read_state
+from symphony.pit.dag_tracker.plan import ASYNC, INLINE, PROCESS, Plan
 from symphony.pit.dag_tracker.store import RunStore
 from symphony.workflow.model import (
-    DEFAULT_POLICY,
     BranchNode,
-    ConditionalEdge,
-    ControlEdge,
-    DataEdge,
     GateNode,
     InstrumentNode,
     MapNode,
     MergeNode,
-    Node,
     NodePolicy,
-    OperatorNode,
     Workflow,
 )
 from symphony.workflow.ops import OperatorRegistry, Outputs, default_registry
@@ -125,8 +119,7 @@ _NT = [-1] * (16 * 16)
 for (_s, _e), _t in NODE_TABLE.items():
     _NT[_STATES.index(_s) * 16 + _EVENTS.index(_e)] = _STATES.index(_t)
 
-_INLINE, _ASYNC, _PROCESS = 0, 1, 2
-_MODES = {"inline": _INLINE, "async": _ASYNC, "process": _PROCESS}
+_INLINE, _ASYNC, _PROCESS = INLINE, ASYNC, PROCESS
 _KIND = {
     SUCCEEDED: "node.succeeded",
     FAILED: "node.failed",
@@ -355,10 +348,12 @@ class DagTracker:
         run_id = run_id or new_run_id()
         opts = options or self.options
         journal = None
+        plan = Plan.build(wf, self.operators, {})
         if self.store is not None and opts.journal:
-            self.store.create(run_id, wf, params=dict(params or {}), source=source)
+            self.store.create(run_id, wf, params=dict(params or {}), source=source,
+                              plan=plan.dumps())
             journal = Journal(self.store.path(run_id), fsync=opts.fsync, batch=opts.journal_batch)
-        return Run(self, wf, run_id, opts, journal)
+        return Run(self, plan, run_id, opts, journal, load_workflow=lambda: wf)
 
     def open(self, run_id: str, *, options: RunOptions | None = None) -> Run:
         """Rebuild a journaled run (after a crash, a cancel or a failure) to execute again.
@@ -370,10 +365,15 @@ class DagTracker:
         """
         if self.store is None:
             raise NotFoundError("this DagTracker has no run store; cannot open runs")
-        wf = self.store.workflow(run_id)
+        store = self.store
+        raw = store.plan(run_id)
+        plan = Plan.loads(raw) if raw is not None else None
+        if plan is None:  # no (usable) plan: rebuild it from the workflow document
+            plan = Plan.build(store.workflow(run_id), self.operators, {})
         opts = options or self.options
-        journal = Journal(self.store.path(run_id), fsync=opts.fsync, batch=opts.journal_batch)
-        run = Run(self, wf, run_id, opts, journal)
+        journal = Journal(store.path(run_id), fsync=opts.fsync, batch=opts.journal_batch)
+        run = Run(self, plan, run_id, opts, journal,
+                  load_workflow=lambda: store.workflow(run_id))
         run._recover(*read_state(self.store.path(run_id)))
         return run
 
@@ -401,24 +401,32 @@ class Run:
     def __init__(
         self,
         engine: DagTracker,
-        wf: Workflow,
+        wf: Workflow | Plan,
         run_id: str,
         options: RunOptions,
         journal: Journal | None,
         inject: Mapping[str, Mapping[str, object]] | None = None,
+        load_workflow: Callable[[], Workflow] | None = None,
     ) -> None:
         self.engine = engine
-        self.workflow = wf
+        if isinstance(wf, Workflow):
+            self._wf: Workflow | None = wf
+            plan = Plan.build(wf, engine.operators, inject or {})
+        else:
+            self._wf = None
+            plan = wf
+        self.plan = plan
+        self._load_workflow = load_workflow
+        self._ids_index: dict[str, int] | None = None
         self.id = run_id
         self.options = options
         self._journal = journal
         self._sink = engine.sink
         self._machine: StateMachine[RunState, RunEvent] = StateMachine(RunState.PENDING)
         self._rng = random.Random(options.seed)
-        gi = wf.index()
-        self.ids: list[str] = gi.ids
-        n = self._n = len(gi.ids)
-        self._graph = _kernel.toposort.Graph(n, gi.src, gi.dst)
+        self.ids: list[str] = plan.ids
+        n = self._n = len(plan.ids)
+        self._graph = _kernel.toposort.Graph(n, plan.src, plan.dst)
         self._state = [PENDING] * n
         self._outputs: list[Outputs | None] = [None] * n
         self._attempts = [0] * n
@@ -428,7 +436,12 @@ class Run:
         self._t_start = [0.0] * n
         self._t_end = [0.0] * n
         self._retries = 0
-        self._build(wf, gi.index, inject or {})
+        self._mode = plan.mode
+        self._cfg = plan.cfg
+        self._policy = plan.policy
+        self._defaults = plan.defaults
+        self._in = plan.inputs
+        self._fn = self._resolve(plan)
         self._queue: deque[tuple[int, Mapping[str, object]]] = deque()
         self._lot = trio.lowlevel.ParkingLot()
         self._flush_lot = trio.lowlevel.ParkingLot()
@@ -452,99 +465,48 @@ class Run:
         self._retrying = False
 
     # ------------------------------------------------------------------ construction
-    def _build(
-        self, wf: Workflow, index: Mapping[str, int], inject: Mapping[str, Mapping[str, object]]
-    ) -> None:
-        """Per-node call, mode, policy, defaults and incoming edges (lists by node index)."""
-        n = self._n
+    def _resolve(self, plan: Plan) -> list[NodeFn]:
+        """The callable of every node from the plan's references (operators by name)."""
         ops = self.engine.operators
-        self._mode = [_INLINE] * n
-        self._fn: list[NodeFn] = [_noop_fn] * n
-        self._cfg: list[object] = [None] * n
-        self._policy: list[NodePolicy | None] = [None] * n
-        self._defaults: list[dict[str, object] | None] = [None] * n
-        # incoming edges: None, or (ctrl sources, conditional, data, multi ports)
-        self._in: list[
-            tuple[
-                list[int],
-                list[tuple[int, Predicate, str | None, str | None]],
-                list[tuple[int, str, str, bool]],
-                list[str],
-            ]
-            | None
-        ] = [None] * n
-        nodes = wf.node_map
-        spec_cache: dict[str, tuple[int, NodeFn]] = {}
-        for i, nid in enumerate(self.ids):
-            node = nodes[nid]
-            pol = node.policy
-            if pol is not DEFAULT_POLICY and (pol.timeout is not None or pol.retries):
-                self._policy[i] = pol
-            d = {p.name: p.default for p in node.inputs if p.default is not None}
-            if nid in inject:
-                d.update(inject[nid])
-            self._defaults[i] = d or None
-            if isinstance(node, OperatorNode):
-                hit = spec_cache.get(node.operator)
-                if hit is None:
-                    spec = ops.get(node.operator)
-                    hit = spec_cache[node.operator] = (_MODES[spec.mode], cast(NodeFn, spec.fn))
-                mode, fn = hit
-                self._cfg[i] = node.config
-            else:
-                mode, fn = self._control(node)
-                self._cfg[i] = node
-            if pol.run_in != "auto":
-                if mode == _ASYNC and pol.run_in != "async" and iscoroutinefunction(fn):
-                    raise ValidationError(
-                        f"node {nid!r}: an async operator cannot run_in {pol.run_in!r}",
-                        details={"node": nid},
-                    )
-                new = _MODES[pol.run_in]
-                if new == _ASYNC and not iscoroutinefunction(fn):
-                    fn = _threaded(fn)  # a blocking call asked to overlap: a worker thread
-                mode = new
-            self._mode[i] = mode
-            self._fn[i] = fn
-        multi_ports: dict[int, set[str]] = {}
-        for e in wf.edges:
-            s = index[e.source]
-            t = index[e.target]
-            slot = self._in[t]
-            if slot is None:
-                slot = self._in[t] = ([], [], [], [])
-            if isinstance(e, DataEdge):
-                p = nodes[e.target].input(e.target_port)
-                multi = p is not None and p.multi
-                slot[2].append((s, e.source_port, e.target_port, multi))
-                if multi and p is not None and p.needs_edge:
-                    multi_ports.setdefault(t, set()).add(e.target_port)
-            elif isinstance(e, ConditionalEdge):
-                slot[1].append((s, e.predicate, e.source_port, e.target_port))
-            elif isinstance(e, ControlEdge):
-                slot[0].append(s)
-        for t, ports in multi_ports.items():
-            slot = self._in[t]
-            assert slot is not None
-            slot[3].extend(sorted(ports))
+        cache: dict[tuple[str, str, bool], NodeFn] = {}
+        out: list[NodeFn] = []
+        for ref in plan.refs:
+            fn = cache.get(ref)
+            if fn is None:
+                kind, name, threaded = ref
+                fn = cast(NodeFn, ops.get(name).fn) if kind == "operator" else self._control(kind)
+                if threaded:
+                    fn = _threaded(fn)
+                cache[ref] = fn
+            out.append(fn)
+        return out
 
-    def _control(self, node: Node) -> tuple[int, NodeFn]:
-        if isinstance(node, BranchNode):
-            return _INLINE, _branch
-        if isinstance(node, MergeNode):
-            return _INLINE, _merge
-        if isinstance(node, GateNode):
-            return _ASYNC, self._gate
-        if isinstance(node, MapNode):
-            return _ASYNC, self._map
-        if isinstance(node, InstrumentNode):
+    def _control(self, kind: str) -> NodeFn:
+        if kind == "branch":
+            return _branch
+        if kind == "merge":
+            return _merge
+        if kind == "gate":
+            return cast(NodeFn, self._gate)
+        if kind == "map":
+            return cast(NodeFn, self._map)
+        if kind == "instrument":
             models = self.engine.models
 
             async def instrument(inputs: Mapping[str, object], node: object) -> Outputs:
                 return await run_instrument(cast(InstrumentNode, node), inputs, models)
 
-            return _ASYNC, cast(NodeFn, instrument)
-        raise ValidationError(f"node {node.id!r}: unsupported node type {type(node).__name__}")
+            return cast(NodeFn, instrument)
+        raise ValidationError(f"unsupported node type {kind!r}")
+
+    @property
+    def workflow(self) -> Workflow:
+        """The workflow being run (loaded from the run store on first use after a reopen)."""
+        if self._wf is None:
+            if self._load_workflow is None:
+                raise NotFoundError(f"run {self.id}: the workflow document is not available")
+            self._wf = self._load_workflow()
+        return self._wf
 
     # ------------------------------------------------------------------ public state
     @property
@@ -578,7 +540,9 @@ class Run:
             ) from None
 
     def _index(self) -> Mapping[str, int]:
-        return self.workflow.index().index
+        if self._ids_index is None:
+            self._ids_index = {nid: i for i, nid in enumerate(self.ids)}
+        return self._ids_index
 
     # ------------------------------------------------------------------ control commands
     def pause(self) -> None:
@@ -763,18 +727,17 @@ class Run:
                 {int(k): str(v) for k, v in cast(dict[int, str], snap.get("errors", {})).items()}
             )
             run_state = str(snap["run"])
-        for rec in records:
-            i, code, payload = rec[0], rec[1], rec[2]
-            assert isinstance(i, int)
+        attempts = self._attempts
+        recs = cast("Sequence[tuple[int, int, Any]]", records)  # [node, code, payload]
+        for i, code, payload in recs:
             if i < 0:
                 run_state = str(code)
                 continue
-            assert isinstance(code, int)
             st[i] = code
             if code == SUCCEEDED:
-                outs[i] = cast(Outputs, payload)
+                outs[i] = payload
             elif code == RUNNING:
-                self._attempts[i] = int(cast(int, payload))
+                attempts[i] = payload
             elif code == FAILED:
                 self._errors[i] = str(payload)
             elif code == SKIPPED:

@@ -5,6 +5,7 @@ Layout of ``<root>/<run id>/``::
     run.json        id, workflow id/name, source file, params, state, counts, timestamps
                     (rewritten atomically on every run-level state change)
     workflow.msgpack the workflow as run (binary document; resuming never re-reads the source)
+    plan.pickle     the execution plan (a cache of the document, see :mod:`.plan`)
     journal.log     node state changes (see :mod:`.journal`)
     snapshot.msgpack
     audit.jsonl     control commands and run transitions, one JSON object per line
@@ -63,7 +64,7 @@ class RunStore:
         return self.root / run_id
 
     def create(self, run_id: str, wf: Workflow, *, params: Mapping[str, object],
-               source: str = "") -> Path:
+               source: str = "", plan: bytes | None = None) -> Path:
         """Make the run's directory with ``workflow.json`` and ``run.json``."""
         d = self.path(run_id)
         try:
@@ -73,6 +74,8 @@ class RunStore:
         except OSError as exc:
             raise StorageError(f"cannot create run directory {d}: {exc}") from exc
         atomic_write(d / "workflow.msgpack", dumps_msgpack(wf), fsync=False)
+        if plan is not None:
+            atomic_write(d / "plan.pickle", plan, fsync=False)
         meta = {
             "id": run_id, "workflow": wf.id, "name": wf.name, "version": str(wf.version),
             "source": source, "params": {k: _jsonable(v) for k, v in params.items()},
@@ -116,6 +119,13 @@ class RunStore:
         except FileNotFoundError:
             raise NotFoundError(f"no run {run_id!r} in {self.root}",
                                 details={"run_id": run_id}) from None
+
+    def plan(self, run_id: str) -> bytes | None:
+        """The run's stored execution plan (see :mod:`.plan`), or ``None``."""
+        try:
+            return (self.path(run_id) / "plan.pickle").read_bytes()
+        except FileNotFoundError:
+            return None
 
     def audit(self, run_id: str, command: str, **info: object) -> None:
         """Append one line to the run's audit log."""
