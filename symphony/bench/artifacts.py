@@ -27,6 +27,7 @@ query time, not fsync). Everything runs in a temporary directory on the working 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -134,6 +135,8 @@ def bench_latency(tmp: Path, rounds: int, big: bool) -> None:
                 ("file", files.put, files.get),
                 ("sqlite", sql.put, sql.get),
             ]
+            gc.collect()
+            gc.disable()  # as _common.median_time; enabled again after each size
             for r in range(n + 2):  # two warm-up rounds are dropped
                 order = contenders[:]
                 rng.shuffle(order)
@@ -152,6 +155,7 @@ def bench_latency(tmp: Path, rounds: int, big: bool) -> None:
                 hashing.sha256(data)
                 if r >= 2:
                     get_t["sha256 floor"].append(time.perf_counter() - t0)
+            gc.enable()
             label = f"{size // 1024} KiB" if size < MIB else f"{size // MIB} MiB"
             for table, samples in ((puts, put_t), (gets, get_t)):
                 for who, s in samples.items():
@@ -442,6 +446,8 @@ def bench_search(tmp: Path, n: int, queries: int) -> dict[tuple[str, str], float
                 for _, addr in searcher.search(q, limit=10).hits:
                     searcher.doc(addr)["id"]
 
+        gc.collect()
+        gc.disable()  # as _common.median_time: no cyclic-GC pauses inside the timings
         for term in terms:
             tag = f"tag{rng.randrange(20)}"
             for case, use_tag in (("term", None), ("term + tag filter", tag)):
@@ -454,6 +460,7 @@ def bench_search(tmp: Path, n: int, queries: int) -> dict[tuple[str, str], float
                     results.setdefault((case, "tantivy direct"), []).append(
                         time.perf_counter() - t0
                     )
+        gc.enable()
         # how put and get grow with the store (no fsync: durability="process")
         ids: list[str] = []
         all_ids = [r[0].hex() for r in store._db.execute("SELECT id FROM artifacts LIMIT 5000")]
