@@ -5,12 +5,22 @@ from typing_extensions import Buffer
 
 from symphony._wire import EOF, NEED_DATA
 
-__all__ = ["FrameDecoder", "decode_envelope", "decode_value", "encode_envelope", "encode_value"]
+__all__ = [
+    "FrameDecoder",
+    "decode_envelope",
+    "decode_msgpack_envelope",
+    "decode_msgpack_value",
+    "decode_value",
+    "encode_envelope",
+    "encode_value",
+]
 
 def encode_value(value: object) -> bytes: ...
 def decode_value(data: Buffer, offset: int = 0) -> tuple[object, int]: ...
 def encode_envelope(fields: tuple[Any, ...]) -> bytes: ...
 def decode_envelope(data: Buffer) -> tuple[Any, ...]: ...
+def decode_msgpack_value(data: Buffer) -> object: ...
+def decode_msgpack_envelope(data: Buffer) -> list[Any]: ...
 
 class FrameDecoder:
     max_frame: int

@@ -14,17 +14,19 @@ from cpython.list cimport PyList_Append
 from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
 from symphony._core._buffer cimport acquire_bytes
 
 import datetime as _dt
 
-from msgpack import ExtType
+from msgpack import ExtType, Timestamp
 
 from symphony._wire import (
     DEFAULT_MAX_FRAME,
+    EXT_BIGINT,
+    header_problem,
     EOF,
     EXT_MESSAGE_ID,
     NEED_DATA,
@@ -46,7 +48,15 @@ cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* size) except NULL
     long long PyLong_AsLongLongAndOverflow(object v, int* overflow) except? -1
 
-__all__ = ["FrameDecoder", "decode_envelope", "decode_value", "encode_envelope", "encode_value"]
+__all__ = [
+    "FrameDecoder",
+    "decode_envelope",
+    "decode_msgpack_envelope",
+    "decode_msgpack_value",
+    "decode_value",
+    "encode_envelope",
+    "encode_value",
+]
 
 cdef int _MAX_DEPTH = MAX_DEPTH
 cdef object _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
@@ -755,3 +765,281 @@ cdef class FrameDecoder:
         if not out:
             self.next_frame()  # raises on an oversize prefix or a truncated end
         return out
+
+
+# ----------------------------------------------------------------------------- msgpack
+# Semantics: msgpack.unpackb(raw=False, strict_map_key=False, timestamp=3) with the twin's
+# ext hook. Performance: one recursive C reader, no Python-level hook per id, the envelope
+# header checked in C; only the values themselves are Python objects.
+
+cdef int _MP_MAX_NESTING = 1024  # msgpack's own unpacker stack (1024 open containers)
+cdef object _Timestamp_from_bytes = Timestamp.from_bytes
+
+
+cdef inline uint16_t _be16(const unsigned char* q) noexcept nogil:
+    return (<uint16_t>q[0] << 8) | q[1]
+
+
+cdef inline uint32_t _be32(const unsigned char* q) noexcept nogil:
+    return (<uint32_t>q[0] << 24) | (<uint32_t>q[1] << 16) | (<uint32_t>q[2] << 8) | q[3]
+
+
+cdef inline uint64_t _be64(const unsigned char* q) noexcept nogil:
+    return (<uint64_t>_be32(q) << 32) | _be32(q + 4)
+
+
+cdef object _mp_short(Py_ssize_t pos, Py_ssize_t need, Py_ssize_t n):
+    return CodecError(f"msgpack value at offset {pos} needs {need} bytes, only {max(0, n - pos)} left")
+
+
+cdef object _mp_ext(int code, bytes data):
+    if code == 1:
+        if PyBytes_GET_SIZE(data) != 16:
+            raise CodecError(f"ext 1 (MessageId) with {PyBytes_GET_SIZE(data)} bytes, not 16")
+        return _tuple_new(_MessageId, (EXT_MESSAGE_ID, data))
+    if code == 2:
+        return bigint_from_bytes(data)
+    if code == -1:
+        return _Timestamp_from_bytes(data).to_datetime()
+    return _ExtType(code, data)
+
+
+cdef object _mp_dec(const unsigned char* p, Py_ssize_t n, Py_ssize_t* at, int depth):
+    cdef Py_ssize_t pos = at[0]
+    cdef Py_ssize_t size, i
+    cdef unsigned char b
+    cdef uint32_t ln
+    cdef float f32
+    cdef uint32_t u32
+    cdef int code
+    if pos >= n:
+        raise _mp_short(pos, 1, n)
+    b = p[pos]
+    pos += 1
+    if b <= 0x7F:
+        at[0] = pos
+        return <long>b
+    if b >= 0xE0:
+        at[0] = pos
+        return <long>(<signed char>b)
+    if 0xA0 <= b <= 0xBF or b == 0xD9 or b == 0xDA or b == 0xDB:
+        if b <= 0xBF:
+            ln = b & 0x1F
+        elif b == 0xD9:
+            if pos + 1 > n:
+                raise _mp_short(pos, 1, n)
+            ln = p[pos]
+            pos += 1
+        elif b == 0xDA:
+            if pos + 2 > n:
+                raise _mp_short(pos, 2, n)
+            ln = _be16(p + pos)
+            pos += 2
+        else:
+            if pos + 4 > n:
+                raise _mp_short(pos, 4, n)
+            ln = _be32(p + pos)
+            pos += 4
+        if <Py_ssize_t>ln > n - pos:
+            raise _mp_short(pos, ln, n)
+        at[0] = pos + ln
+        return PyUnicode_DecodeUTF8(<const char*>(p + pos), ln, NULL)
+    if 0x90 <= b <= 0x9F or b == 0xDC or b == 0xDD:
+        if b <= 0x9F:
+            ln = b & 0x0F
+        elif b == 0xDC:
+            if pos + 2 > n:
+                raise _mp_short(pos, 2, n)
+            ln = _be16(p + pos)
+            pos += 2
+        else:
+            if pos + 4 > n:
+                raise _mp_short(pos, 4, n)
+            ln = _be32(p + pos)
+            pos += 4
+        if depth >= _MP_MAX_NESTING:
+            raise CodecError(f"msgpack nesting deeper than {_MP_MAX_NESTING} at offset {pos}")
+        if <Py_ssize_t>ln > n - pos:  # every item takes at least one byte
+            raise _mp_short(pos, ln, n)
+        at[0] = pos
+        arr = [None] * <Py_ssize_t>ln
+        for i in range(<Py_ssize_t>ln):
+            arr[i] = _mp_dec(p, n, at, depth + 1)
+        return arr
+    if 0x80 <= b <= 0x8F or b == 0xDE or b == 0xDF:
+        if b <= 0x8F:
+            ln = b & 0x0F
+        elif b == 0xDE:
+            if pos + 2 > n:
+                raise _mp_short(pos, 2, n)
+            ln = _be16(p + pos)
+            pos += 2
+        else:
+            if pos + 4 > n:
+                raise _mp_short(pos, 4, n)
+            ln = _be32(p + pos)
+            pos += 4
+        if depth >= _MP_MAX_NESTING:
+            raise CodecError(f"msgpack nesting deeper than {_MP_MAX_NESTING} at offset {pos}")
+        if <Py_ssize_t>ln > (n - pos) // 2:
+            raise _mp_short(pos, 2 * <Py_ssize_t>ln, n)
+        at[0] = pos
+        d = {}
+        for i in range(<Py_ssize_t>ln):
+            k = _mp_dec(p, n, at, depth + 1)
+            v = _mp_dec(p, n, at, depth + 1)
+            d[k] = v
+        return d
+    if b == 0xC0:
+        at[0] = pos
+        return None
+    if b == 0xC2:
+        at[0] = pos
+        return False
+    if b == 0xC3:
+        at[0] = pos
+        return True
+    if b == 0xCC or b == 0xD0:
+        if pos + 1 > n:
+            raise _mp_short(pos, 1, n)
+        at[0] = pos + 1
+        return <long>p[pos] if b == 0xCC else <long>(<signed char>p[pos])
+    if b == 0xCD or b == 0xD1:
+        if pos + 2 > n:
+            raise _mp_short(pos, 2, n)
+        at[0] = pos + 2
+        return <long>_be16(p + pos) if b == 0xCD else <long>(<int16_t>_be16(p + pos))
+    if b == 0xCE or b == 0xD2:
+        if pos + 4 > n:
+            raise _mp_short(pos, 4, n)
+        at[0] = pos + 4
+        return <long long>_be32(p + pos) if b == 0xCE else <long long>(<int32_t>_be32(p + pos))
+    if b == 0xCF or b == 0xD3:
+        if pos + 8 > n:
+            raise _mp_short(pos, 8, n)
+        at[0] = pos + 8
+        if b == 0xCF:
+            return _be64(p + pos)
+        return <int64_t>_be64(p + pos)
+    if b == 0xCA:
+        if pos + 4 > n:
+            raise _mp_short(pos, 4, n)
+        u32 = _be32(p + pos)
+        memcpy(&f32, &u32, 4)
+        at[0] = pos + 4
+        return <double>f32
+    if b == 0xCB:
+        if pos + 8 > n:
+            raise _mp_short(pos, 8, n)
+        at[0] = pos + 8
+        return _be_f64(p + pos)
+    if b == 0xC4 or b == 0xC5 or b == 0xC6:
+        if b == 0xC4:
+            if pos + 1 > n:
+                raise _mp_short(pos, 1, n)
+            ln = p[pos]
+            pos += 1
+        elif b == 0xC5:
+            if pos + 2 > n:
+                raise _mp_short(pos, 2, n)
+            ln = _be16(p + pos)
+            pos += 2
+        else:
+            if pos + 4 > n:
+                raise _mp_short(pos, 4, n)
+            ln = _be32(p + pos)
+            pos += 4
+        if <Py_ssize_t>ln > n - pos:
+            raise _mp_short(pos, ln, n)
+        at[0] = pos + ln
+        return PyBytes_FromStringAndSize(<const char*>(p + pos), ln)
+    if 0xD4 <= b <= 0xD8 or b == 0xC7 or b == 0xC8 or b == 0xC9:
+        if 0xD4 <= b <= 0xD8:
+            ln = 1 << (b - 0xD4)
+        elif b == 0xC7:
+            if pos + 1 > n:
+                raise _mp_short(pos, 1, n)
+            ln = p[pos]
+            pos += 1
+        elif b == 0xC8:
+            if pos + 2 > n:
+                raise _mp_short(pos, 2, n)
+            ln = _be16(p + pos)
+            pos += 2
+        else:
+            if pos + 4 > n:
+                raise _mp_short(pos, 4, n)
+            ln = _be32(p + pos)
+            pos += 4
+        if <Py_ssize_t>ln + 1 > n - pos:
+            raise _mp_short(pos, ln + 1, n)
+        code = <signed char>p[pos]
+        at[0] = pos + 1 + ln
+        return _mp_ext(code, PyBytes_FromStringAndSize(<const char*>(p + pos + 1), ln))
+    raise CodecError(f"msgpack byte 0x{b:02x} at offset {pos - 1} is not a valid type")
+
+
+cdef inline double _be_f64(const unsigned char* q) noexcept nogil:
+    cdef uint64_t u = _be64(q)
+    cdef double d
+    memcpy(&d, &u, 8)
+    return d
+
+
+cdef object _mp_decode_all(object data):
+    cdef Py_buffer view
+    cdef Py_ssize_t at = 0
+    acquire_bytes(data, &view, "msgpack data")
+    try:
+        try:
+            value = _mp_dec(<const unsigned char*>view.buf, view.len, &at, 0)
+        except SymphonyError:
+            raise
+        except Exception as exc:
+            raise CodecError(f"bad msgpack value: {type(exc).__name__}: {exc}") from exc
+        if at != view.len:
+            raise CodecError(f"bad msgpack value: {view.len - at} trailing bytes at offset {at}")
+        return value
+    finally:
+        PyBuffer_Release(&view)
+
+
+def decode_msgpack_value(data):
+    """decode_msgpack_value(data) -> object. See
+    :func:`symphony.reference.codec.decode_msgpack_value`."""
+    return _mp_decode_all(data)
+
+
+def decode_msgpack_envelope(data):
+    """decode_msgpack_envelope(data) -> list. See
+    :func:`symphony.reference.codec.decode_msgpack_envelope`."""
+    t = _mp_decode_all(data)
+    if type(t) is not list:
+        raise CodecError(f"msgpack envelope is a {type(t).__name__}, not an array")
+    cdef list lst = <list>t
+    if len(lst) == 13:
+        pv = lst[0]; mid = lst[1]; cid = lst[2]; kind = lst[3]; typ = lst[4]; ver = lst[5]
+        src = lst[6]; tgt = lst[7]; ts = lst[8]; ttl = lst[9]; prio = lst[10]; meta = lst[12]
+        if (
+            type(pv) is int and pv == 1
+            and type(mid) is _MessageId
+            and (cid is None or type(cid) is _MessageId)
+            and type(kind) is int and 0 <= kind <= 4
+            and type(typ) is str
+            and type(ver) is int and 0 <= ver <= 0xFFFFFFFF
+            and type(src) is str
+            and type(tgt) is str
+            and type(ts) is int and 0 <= ts <= _U64_MAX
+            and (ttl is None or (type(ttl) is int and 0 <= ttl <= _U64_MAX))
+            and type(prio) is int and 0 <= prio <= 3
+            and type(meta) is dict
+        ):
+            for k in <dict>meta:
+                if type(k) is not str:
+                    break
+            else:
+                return lst
+    problem = header_problem(tuple(lst))
+    if problem is not None:
+        raise CodecError(f"bad msgpack envelope: {problem}")
+    return lst

@@ -37,18 +37,13 @@ from msgpack import ExtType
 
 from symphony._wire import bigint_from_bytes, bigint_to_bytes
 from symphony.commons.errors import CodecError, SymphonyError
+from symphony.protocol._kernel import codec as _codec
 from symphony.protocol.envelope import (
     EXT_BIGINT,
-    EXT_MESSAGE_ID,
-    N_FIELDS,
     Message,
-    MessageId,
-    header_problem,
 )
 
 __all__ = ["MsgpackCodec", "bigint_from_bytes", "bigint_to_bytes"]
-
-_tuple_new = tuple.__new__
 
 
 def _default(obj: Any) -> Any:
@@ -59,14 +54,8 @@ def _default(obj: Any) -> Any:
     raise CodecError(f"cannot encode a {type(obj).__name__} value: {obj!r:.80}")
 
 
-def _ext_hook(code: int, data: bytes) -> Any:
-    if code == EXT_MESSAGE_ID:
-        if len(data) != 16:
-            raise CodecError(f"ext {EXT_MESSAGE_ID} (MessageId) with {len(data)} bytes, not 16")
-        return _tuple_new(MessageId, (EXT_MESSAGE_ID, data))
-    if code == EXT_BIGINT:
-        return bigint_from_bytes(data)
-    return ExtType(code, data)
+_decode_envelope = _codec.decode_msgpack_envelope
+_decode_value = _codec.decode_msgpack_value
 
 
 class MsgpackCodec:
@@ -77,11 +66,10 @@ class MsgpackCodec:
 
     name: Final = "msgpack"
 
-    __slots__ = ("_pack", "_unpackb")
+    __slots__ = ("_pack",)
 
     def __init__(self) -> None:
         self._pack = msgpack.Packer(default=_default, datetime=True, use_bin_type=True).pack
-        self._unpackb = msgpack.unpackb
 
     # ---------------------------------------------------------------- envelopes
     def encode(self, msg: Message) -> bytes:
@@ -101,47 +89,15 @@ class MsgpackCodec:
     def decode(self, data: bytes | bytearray | memoryview) -> Message:
         """The :class:`Message` in ``data`` (exactly one, nothing after it).
 
+        Decoded by the codec kernel (:func:`symphony.reference.codec.decode_msgpack_envelope`
+        is the specification: the values of ``msgpack.unpackb`` with this module's ext types,
+        every header field checked).
+
         Raises:
             CodecError: the bytes are not msgpack, or not a valid envelope (names which
                 field is wrong).
         """
-        try:
-            t = self._unpackb(data, ext_hook=_ext_hook, timestamp=3, strict_map_key=False)
-        except SymphonyError:
-            raise
-        except Exception as exc:
-            raise CodecError(f"bad msgpack envelope: {type(exc).__name__}: {exc}") from exc
-        # The fast path checks every header field in one expression on locals; the slow
-        # path below names the bad one.
-        if type(t) is list and len(t) == N_FIELDS:
-            pv, mid, cid, kind, typ, ver, src, tgt, ts, ttl, prio, _, meta = t
-            if (
-                pv == 1
-                and type(mid) is MessageId
-                and (cid is None or type(cid) is MessageId)
-                and type(kind) is int
-                and 0 <= kind <= 4
-                and type(typ) is str
-                and type(ver) is int
-                and 0 <= ver <= 0xFFFFFFFF
-                and type(src) is str
-                and type(tgt) is str
-                and type(ts) is int
-                and ts >= 0
-                and (ttl is None or (type(ttl) is int and ttl >= 0))
-                and type(prio) is int
-                and 0 <= prio <= 3
-                and type(meta) is dict
-                and type(pv) is int
-            ):
-                for k in meta:
-                    if type(k) is not str:
-                        break
-                else:
-                    return Message(t)
-        if type(t) is not list:
-            raise CodecError(f"msgpack envelope is a {type(t).__name__}, not an array")
-        raise CodecError(f"bad msgpack envelope: {header_problem(tuple(t))}")
+        return Message(_decode_envelope(data))
 
     # ---------------------------------------------------------------- bare values
     def encode_value(self, value: Any) -> bytes:
@@ -155,10 +111,5 @@ class MsgpackCodec:
         return data
 
     def decode_value(self, data: bytes | bytearray | memoryview) -> Any:
-        """Decode one value; exactly one, nothing after it."""
-        try:
-            return self._unpackb(data, ext_hook=_ext_hook, timestamp=3, strict_map_key=False)
-        except SymphonyError:
-            raise
-        except Exception as exc:
-            raise CodecError(f"bad msgpack value: {type(exc).__name__}: {exc}") from exc
+        """Decode one value; exactly one, nothing after it (the codec kernel)."""
+        return _decode_value(data)

@@ -37,12 +37,14 @@ import struct
 from collections.abc import Iterator
 from typing import Any, Final
 
+import msgpack
 from msgpack import ExtType
 from typing_extensions import Buffer
 
 from symphony._wire import (
     DEFAULT_MAX_FRAME,
     EOF,
+    EXT_BIGINT,
     EXT_MESSAGE_ID,
     MAX_DEPTH,
     NEED_DATA,
@@ -50,6 +52,7 @@ from symphony._wire import (
     MessageId,
     bigint_from_bytes,
     bigint_to_bytes,
+    header_problem,
 )
 from symphony.commons.errors import (
     CodecError,
@@ -61,7 +64,15 @@ from symphony.commons.errors import (
 )
 from symphony.reference._buffer import byte_view
 
-__all__ = ["FrameDecoder", "decode_envelope", "decode_value", "encode_envelope", "encode_value"]
+__all__ = [
+    "FrameDecoder",
+    "decode_envelope",
+    "decode_msgpack_envelope",
+    "decode_msgpack_value",
+    "decode_value",
+    "encode_envelope",
+    "encode_value",
+]
 
 _Q = struct.Struct("<Q")
 _I = struct.Struct("<I")
@@ -668,3 +679,54 @@ class FrameDecoder:
         if not out:
             self.next_frame()  # raises on an oversize prefix or a truncated end
         return out
+
+
+# ----------------------------------------------------------------------------- msgpack
+# Decoding msgpack envelopes (encoding stays with msgpack's C Packer, which already writes a
+# Message -- a tuple -- as an array with no Python code). The values are those of
+# msgpack.unpackb(raw=False, strict_map_key=False, timestamp=3) with the ext hook below:
+# ext 1 -> MessageId (exactly 16 bytes), ext 2 -> big int, ext -1 -> UTC datetime, other
+# codes 0..127 -> msgpack.ExtType; nesting deeper than 1024 containers, trailing bytes,
+# truncation, bad UTF-8, unhashable keys -> CodecError.
+
+
+def _msgpack_ext_hook(code: int, data: bytes) -> Any:
+    if code == EXT_MESSAGE_ID:
+        if len(data) != 16:
+            raise CodecError(f"ext {EXT_MESSAGE_ID} (MessageId) with {len(data)} bytes, not 16")
+        return _tuple_new(MessageId, (EXT_MESSAGE_ID, data))
+    if code == EXT_BIGINT:
+        return bigint_from_bytes(data)
+    return ExtType(code, data)
+
+
+def decode_msgpack_value(data: Buffer) -> object:
+    """Decode exactly one msgpack value (see the comment above for the mapping).
+
+    Raises:
+        CodecError: anything that is not exactly one valid msgpack value.
+        TypeError, BufferError: ``data`` is not a C-contiguous buffer.
+    """
+    buf = _data(data)
+    try:
+        return msgpack.unpackb(buf, ext_hook=_msgpack_ext_hook, timestamp=3, strict_map_key=False)
+    except SymphonyError:
+        raise
+    except Exception as exc:
+        raise CodecError(f"bad msgpack value: {type(exc).__name__}: {exc}") from exc
+
+
+def decode_msgpack_envelope(data: Buffer) -> list[Any]:
+    """The 13 envelope fields (a list, in wire order) of the msgpack array in ``data``.
+
+    Raises:
+        CodecError: not msgpack, or not a valid envelope (names the bad field).
+        TypeError, BufferError: ``data`` is not a C-contiguous buffer.
+    """
+    t = decode_msgpack_value(data)
+    if type(t) is not list:
+        raise CodecError(f"msgpack envelope is a {type(t).__name__}, not an array")
+    problem = header_problem(tuple(t))
+    if problem is not None:
+        raise CodecError(f"bad msgpack envelope: {problem}")
+    return t

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from msgpack import ExtType
@@ -120,3 +121,70 @@ def test_frame_decoders_agree(
         except Exception as exc:
             results[k].append((type(exc), str(exc)))
     assert results[0] == results[1]
+
+
+# ----------------------------------------------------------------------------- msgpack
+def _packb(value: Any) -> bytes:
+    from symphony.protocol.msgpack_codec import MsgpackCodec
+
+    return MsgpackCodec().encode_value(value)
+
+
+@given(values)
+def test_msgpack_values_agree(value: Any) -> None:
+    data = _packb(value)
+    assert _outcome(cy.decode_msgpack_value, data) == _outcome(py.decode_msgpack_value, data)
+    assert cy.decode_msgpack_value(data) == value
+
+
+@given(messages())
+def test_msgpack_envelopes_agree(msg: Any) -> None:
+    data = _packb(msg)
+    assert cy.decode_msgpack_envelope(data) == py.decode_msgpack_envelope(data) == list(msg)
+
+
+@given(st.binary(max_size=300))
+def test_msgpack_garbage_agrees(data: bytes) -> None:
+    assert _outcome(cy.decode_msgpack_value, data) == _outcome(py.decode_msgpack_value, data)
+    assert _outcome(cy.decode_msgpack_envelope, data) == _outcome(py.decode_msgpack_envelope, data)
+
+
+@given(messages(), st.integers(min_value=0), st.integers(1, 255))
+def test_msgpack_corrupted_envelopes_agree(msg: Any, where: int, flip: int) -> None:
+    data = bytearray(_packb(msg))
+    data[where % len(data)] ^= flip
+    assert _outcome(cy.decode_msgpack_envelope, bytes(data)) == _outcome(
+        py.decode_msgpack_envelope, bytes(data)
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x91" * 1024 + b"\xc0",
+        b"\x91" * 1025 + b"\xc0",
+        b"\x81\xc0" * 1024 + b"\xc0",
+        b"\x81\xc0" * 1025 + b"\xc0",
+        b"\xd6\xff\x00\x00\x00\x01",
+        b"\xd7\xff" + b"\xff" * 8,
+        b"\xc7\x0c\xff" + b"\x00" * 4 + b"\x7f" + b"\xff" * 7,
+        b"\xd4\xff\x00",
+        b"\xd4\xfe\x00",
+        b"\xd4\x05\x00",
+        b"\xd8\x01" + b"\x00" * 16,
+        b"\xd4\x01\x00",
+        b"\xc7\x00\x02",
+        b"\xca\x7f\xc0\x00\x00",
+        b"\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00",
+        b"\x81\x90\xc0",
+        b"\xc1",
+        b"\xdb\xff\xff\xff\xffabc",
+        b"\xdd\xff\xff\xff\xff",
+        b"\xa2\xff\xfe",
+        b"\x82\xa1a\x01\xa1a\x02",
+        b"\x00\x00",
+        b"",
+    ],
+)
+def test_msgpack_edge_cases_agree(data: bytes) -> None:
+    assert _outcome(cy.decode_msgpack_value, data) == _outcome(py.decode_msgpack_value, data)
