@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 
-import symphony
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+
+import symphony
 
 SITE = os.path.dirname(os.path.dirname(os.path.abspath(symphony.__file__)))
 

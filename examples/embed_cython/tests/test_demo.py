@@ -7,10 +7,10 @@ import os
 import random
 
 import pytest
+from symphony_embed_demo import _loops, cut_points, push_pop, push_pop_inline, sha256
 
 from symphony._core import hashing
 from symphony._core.ring import Ring
-from symphony_embed_demo import _loops, cut_points, push_pop, push_pop_inline, sha256
 
 
 @pytest.fixture
