@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -37,6 +38,10 @@
 #define SY_RING_MAX_SLOTS 1024u
 #define SY_RING_PENDING_POLLS 64u
 #define SY_RING_MAX_INLINE (1ULL << 31)
+/* spinning waits call sched_yield() this often (ns): on an oversubscribed machine the peer
+ * may be waiting for our CPU */
+#define SY_RING_YIELD_NS 2000
+#define SY_RING_MIN_SPIN_NS 250
 
 /* header offsets (bytes from the segment start) */
 #define SY_RING_OFF_MAGIC 0
@@ -119,6 +124,7 @@ typedef struct sy_ring {
     uint32_t bell_pid;      /* producer: doorbell we opened (pid, fd) -> bell_fd_local */
     int32_t bell_fd;
     int32_t bell_fd_local;
+    int64_t spin_budget;    /* consumer: adaptive spin (ns), -1 until the first wait */
     sy_ring_stats st;
 } sy_ring;
 
@@ -236,6 +242,7 @@ static inline void sy_ring_open(sy_ring *r, uint8_t *base, uint32_t pid) {
     r->slot = -1;
     r->bell_fd = -1;
     r->bell_fd_local = -1;
+    r->spin_budget = -1;
     r->tail_local = sy_ld64(SY_U64(r, SY_RING_OFF_TAIL));
     r->head_cache = sy_ld64(SY_U64(r, SY_RING_OFF_HEAD));
     r->head_local = r->head_cache;
@@ -527,20 +534,42 @@ static inline int sy_ring_nonempty(sy_ring *r) {
     return sy_ld64(SY_U64(r, SY_RING_OFF_TAIL)) != r->head_local;
 }
 
-/* Consumer: wait until the ring is non-empty. Spin for spin_ns, then sleep on the futex.
- * timeout_ns < 0 waits forever. 1 when non-empty, 0 on timeout. No GIL needed. */
+/* Consumer: wait until the ring is non-empty. Spin, then sleep on the futex.
+ * timeout_ns < 0 waits forever. 1 when non-empty, 0 on timeout. No GIL needed.
+ * The spin adapts (like glibc's adaptive mutexes): up to spin_ns, doubled after a wait that
+ * the spin satisfied, halved (down to SY_RING_MIN_SPIN_NS) after one that had to sleep. On an
+ * oversubscribed machine the peer often needs our CPU, so spinning only delays it. */
 static inline int sy_ring_wait_readable(sy_ring *r, int64_t timeout_ns, int64_t spin_ns) {
     if (sy_ring_nonempty(r)) return 1;
+    if (r->spin_budget < 0 || r->spin_budget > spin_ns) r->spin_budget = spin_ns;
+    int64_t budget = r->spin_budget;
     int64_t start = sy_now_ns(), now = start;
     int64_t deadline = timeout_ns < 0 ? INT64_MAX : start + timeout_ns;
-    int64_t spin_end = start + (spin_ns < timeout_ns || timeout_ns < 0 ? spin_ns : timeout_ns);
+    int64_t spin_end = start + (budget < timeout_ns || timeout_ns < 0 ? budget : timeout_ns);
+    int64_t next_yield = start + SY_RING_YIELD_NS;
+    int yielded = 0;
     while (now < spin_end) {
         for (int i = 0; i < 32; i++) {
-            if (sy_ring_nonempty(r)) return 1;
+            if (sy_ring_nonempty(r)) {
+                if (yielded) { /* the peer needed our CPU: spinning did not help */
+                    r->spin_budget = budget / 2 > SY_RING_MIN_SPIN_NS ? budget / 2 : SY_RING_MIN_SPIN_NS;
+                } else {
+                    int64_t grown = budget * 2 > SY_RING_MIN_SPIN_NS ? budget * 2 : SY_RING_MIN_SPIN_NS;
+                    r->spin_budget = grown < spin_ns ? grown : spin_ns;
+                }
+                return 1;
+            }
             sy_cpu_relax();
         }
         now = sy_now_ns();
+        if (now >= next_yield) { /* a busy machine: let a peer on this CPU run */
+            sched_yield();
+            yielded = 1;
+            next_yield = now + SY_RING_YIELD_NS;
+        }
     }
+    if (spin_ns > 0) r->spin_budget = budget / 2 > SY_RING_MIN_SPIN_NS ? budget / 2 : SY_RING_MIN_SPIN_NS;
+    if (r->spin_budget > spin_ns) r->spin_budget = spin_ns;
     uint32_t *waiting = SY_U32(r, SY_RING_OFF_WAITING), *seq = SY_U32(r, SY_RING_OFF_DATA_SEQ);
     for (;;) {
         uint32_t s = sy_ld32(seq);
