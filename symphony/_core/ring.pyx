@@ -220,7 +220,10 @@ cdef class Ring:
     def close(self):
         """close() -> None. See :meth:`symphony.reference.ring.Ring.close`."""
         if self._arena is not None:
-            self._arena.close()
+            try:
+                self._arena.close()
+            except BufferError:
+                pass  # a Message still views the arena; it keeps the arena mapped until released
             self._arena = None
         if self._own_bell >= 0:
             os.close(self._own_bell)

@@ -368,7 +368,10 @@ class Ring:
     def close(self) -> None:
         """Unmap the segment (the ring itself stays until :meth:`unlink`); idempotent."""
         if self._arena is not None:
-            self._arena.close()
+            try:
+                self._arena.close()
+            except BufferError:
+                pass  # a Message still views the arena; it keeps the arena mapped until released
             self._arena = None
         if self._bell_fd >= 0:
             os.close(self._bell_fd)

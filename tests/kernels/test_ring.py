@@ -450,3 +450,15 @@ def test_c_header_agrees_with_layout() -> None:
     assert consts
     for key, value in consts.items():
         assert getattr(L, key) == value, key
+
+
+def test_close_with_a_live_arena_message(impl: Impl, ring_mod: ModuleType, name: str) -> None:
+    if not alloc_available(impl):
+        pytest.fail("the alloc kernel is not available")
+    r = ring_mod.Ring.create(name, 1024, inline_limit=16, arena_size=1 << 16)
+    r.push(b"a" * 100)
+    m = r.pop_view()
+    assert m is not None and m.in_arena
+    r.close()  # must not fail while the message still views the arena
+    assert m.tobytes() == b"a" * 100
+    m.release()
