@@ -69,6 +69,7 @@ async def test_reopened_completed_run_has_every_state(tmp_path: Path) -> None:
     run = eng.create(random_dag(500, seed=2))
     s = await run.execute()
     assert s.state is RunState.COMPLETED
+    assert (store.path(run.id) / SNAPSHOT).exists()  # compacted along the way
     again = eng.open(run.id)
     assert again.state is RunState.COMPLETED
     assert set(again.node_states().values()) == {NodeState.SUCCEEDED}

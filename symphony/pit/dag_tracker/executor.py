@@ -227,7 +227,8 @@ class RunOptions:
         fsync: fsync every journal batch (power-loss safe) — else process-crash safe.
         journal_batch: flush the journal when this many records are pending.
         compact_every: write a snapshot and start a new journal after this many records.
-        compact_at_end: write a snapshot when an execution ends.
+        compact_at_end: write a snapshot when an execution ends (else only every
+            ``compact_every`` records; reopening replays the journal since the last one).
         yield_interval: seconds a worker may run nodes back to back before yielding to trio.
         seed: seed of the retry jitter (``None`` = random).
     """
@@ -238,7 +239,7 @@ class RunOptions:
     fsync: bool = False
     journal_batch: int = 4096
     compact_every: int = 500_000
-    compact_at_end: bool = True
+    compact_at_end: bool = False
     yield_interval: float = 0.0005
     seed: int | None = None
 
@@ -351,7 +352,7 @@ class DagTracker:
         plan = Plan.build(wf, self.operators, {})
         if self.store is not None and opts.journal:
             self.store.create(run_id, wf, params=dict(params or {}), source=source,
-                              plan=plan.dumps())
+                              plan=plan.dumps(), fsync=opts.fsync)
             journal = Journal(self.store.path(run_id), fsync=opts.fsync, batch=opts.journal_batch)
         return Run(self, plan, run_id, opts, journal, load_workflow=lambda: wf)
 
@@ -454,6 +455,9 @@ class Run:
         self._resumed_done = 0
         self._records_since_compact = 0
         self._evbuf: list[ProgressEvent] = []
+        self._unacked: list[ProgressEvent] = []  # written, fsync in flight (group commit)
+        self._group = journal is not None and journal.fsync_mode
+        self._syncing = False
         self._jbuf: list[object] | None = journal.buffer if journal is not None else None
         self._flush_wanted = False
         self._last_yield = 0.0
@@ -659,7 +663,7 @@ class Run:
                 self._flush_lot.unpark()
             jb.append([i, code, payload])
             if len(jb) >= self.options.journal_batch:
-                self._flush()
+                self._write()
 
     def _event(self, i: int, code: int, detail: str = "") -> None:
         self._evbuf.append(
@@ -671,19 +675,51 @@ class Run:
             self._flush_wanted = True
             self._flush_lot.unpark()
 
+    def _write(self) -> None:
+        """Write pending records without fsync and without publishing (a full batch)."""
+        j = self._journal
+        if j is not None:
+            self._records_since_compact += j.flush(fsync=False)
+            if self._records_since_compact >= self.options.compact_every and not self._syncing:
+                self._compact()
+
     def _flush(self) -> None:
-        """Write pending journal records, then publish the events they back."""
+        """Write pending journal records (fsync in power-loss mode), then publish the events
+        they back — including those a group commit in flight has not published yet."""
         self._flush_wanted = False
         j = self._journal
         if j is not None:
-            n = j.flush()
-            self._records_since_compact += n
-            if self._records_since_compact >= self.options.compact_every:
+            self._records_since_compact += j.flush()
+            if self._records_since_compact >= self.options.compact_every and not self._syncing:
                 self._compact()
-        if self._evbuf:
-            evs, self._evbuf = self._evbuf, []
+        evs = self._evbuf
+        if self._unacked:
+            evs = self._unacked + evs
+            self._unacked = []
+        if evs:
+            self._evbuf = []
             if self._sink is not None:
                 self._sink.publish(evs)
+
+    async def _group_commit(self) -> None:
+        """Power-loss mode: write now, fsync in a worker thread while nodes keep running,
+        then publish the events the fsync made durable (one fsync per batch)."""
+        j = self._journal
+        assert j is not None
+        self._flush_wanted = False
+        self._records_since_compact += j.flush(fsync=False)
+        self._unacked.extend(self._evbuf)
+        self._evbuf = []
+        self._syncing = True  # no compaction may close the file under the fsync
+        try:
+            await trio.to_thread.run_sync(j.sync)
+        finally:
+            self._syncing = False
+        evs, self._unacked = self._unacked, []
+        if evs and self._sink is not None:
+            self._sink.publish(evs)
+        if self._records_since_compact >= self.options.compact_every:
+            self._compact()
 
     def _compact(self) -> None:
         if self._journal is not None:
@@ -703,8 +739,12 @@ class Run:
 
     async def _flusher(self) -> None:
         lot = self._flush_lot
+        group = self._journal is not None and self._journal.fsync_mode
         while True:
             if self._flush_wanted:
+                if group:
+                    await self._group_commit()
+                    continue
                 self._flush()
             await lot.park()
 
@@ -1000,6 +1040,8 @@ class Run:
             now = perf()
             if now - self._last_yield > interval:
                 self._last_yield = now
+                if self._flush_wanted and not self._group:
+                    self._flush()  # the flusher may wait behind many runnable workers
                 await trio.lowlevel.checkpoint()
 
     async def _run_node(self, i: int, inputs: Mapping[str, object]) -> None:

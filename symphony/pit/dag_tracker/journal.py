@@ -130,24 +130,39 @@ class Journal:
         if len(self._buf) >= self.batch:
             self.flush()
 
-    def flush(self) -> int:
-        """Write the pending records as one frame (and fsync it in power-loss mode).
+    def flush(self, fsync: bool | None = None) -> int:
+        """Write the pending records as one frame (and fsync it in power-loss mode, or as
+        ``fsync`` says).
 
         Returns the number of records written. Raises StorageError on an I/O failure.
         """
         buf = self._buf
-        if not buf:
-            return 0
-        data = _frame(pack(buf))
-        buf.clear()  # in place: the executor appends to this very list
-        try:
-            os.write(self._fd, data)
-            if self._fsync:
-                os.fsync(self._fd)
-        except OSError as exc:
-            raise StorageError(f"cannot write run journal in {self._dir}: {exc}") from exc
-        self.records_written += len(buf)
-        return len(buf)
+        n = len(buf)
+        if n:
+            data = _frame(pack(buf))
+            buf.clear()  # in place: the executor appends to this very list
+            try:
+                os.write(self._fd, data)
+            except OSError as exc:
+                raise StorageError(f"cannot write run journal in {self._dir}: {exc}") from exc
+            self.records_written += n
+        if self._fsync if fsync is None else fsync:
+            self.sync()
+        return n
+
+    @property
+    def fsync_mode(self) -> bool:
+        """True in power-loss mode (every acknowledged batch is fsynced)."""
+        return self._fsync
+
+    def sync(self) -> None:
+        """fsync what was written (safe to call from a worker thread)."""
+        fd = self._fd
+        if fd >= 0:
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                raise StorageError(f"cannot fsync run journal in {self._dir}: {exc}") from exc
 
     def compact(self, state: dict[str, object]) -> None:
         """Write ``state`` as the snapshot of the next generation and start an empty journal.

@@ -64,7 +64,7 @@ class RunStore:
         return self.root / run_id
 
     def create(self, run_id: str, wf: Workflow, *, params: Mapping[str, object],
-               source: str = "", plan: bytes | None = None) -> Path:
+               source: str = "", plan: bytes | None = None, fsync: bool = False) -> Path:
         """Make the run's directory with ``workflow.json`` and ``run.json``."""
         d = self.path(run_id)
         try:
@@ -73,16 +73,16 @@ class RunStore:
             raise ValidationError(f"run {run_id!r} already exists in {self.root}") from None
         except OSError as exc:
             raise StorageError(f"cannot create run directory {d}: {exc}") from exc
-        atomic_write(d / "workflow.msgpack", dumps_msgpack(wf), fsync=False)
+        atomic_write(d / "workflow.msgpack", dumps_msgpack(wf), fsync=fsync)
         if plan is not None:
-            atomic_write(d / "plan.pickle", plan, fsync=False)
+            atomic_write(d / "plan.pickle", plan, fsync=fsync)
         meta = {
             "id": run_id, "workflow": wf.id, "name": wf.name, "version": str(wf.version),
             "source": source, "params": {k: _jsonable(v) for k, v in params.items()},
             "state": "pending", "total": len(wf.nodes), "done": 0, "created": _now(),
             "updated": _now(),
         }
-        atomic_write(d / "run.json", json.dumps(meta, indent=2).encode(), fsync=True)
+        atomic_write(d / "run.json", json.dumps(meta, indent=2).encode(), fsync=fsync)
         return d
 
     def meta(self, run_id: str) -> dict[str, object]:
