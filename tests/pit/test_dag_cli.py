@@ -50,7 +50,8 @@ def test_the_main_job_runs_the_example_on_a_tree(tmp_path: Path, monkeypatch: py
     assert rc == 0 and "completed" in listing and "repo-report" in listing and "11/11" in listing
     rc = main(["runs", "--state-dir", str(tmp_path / "state"), "--json"])
     runs = json.loads(capsys.readouterr().out)
-    assert rc == 0 and runs[0]["state"] == "completed" and runs[0]["params"]["output"] == "out/report"
+    assert rc == 0 and runs[0]["state"] == "completed"
+    assert runs[0]["params"]["output"] == "out/report"
 
 
 def test_invalid_workflow_names_node_and_reason(tmp_path: Path,
@@ -126,3 +127,24 @@ def test_run_as_a_subprocess_from_the_repository(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     md = (tmp_path / "repo.md").read_text()
     assert "| Python |" in md and "## largest_files" in md
+
+
+def test_live_progress_bar_on_a_terminal() -> None:
+    import io
+
+    from symphony.pit.dag_tracker.cli import _Progress
+    from symphony.pit.dag_tracker.events import ProgressEvent
+
+    out = io.StringIO()
+    bar = _Progress(out, tty=True, quiet=False)
+    bar([ProgressEvent("node.succeeded", "r", "a", 1, 4, 0.0)])
+    bar([ProgressEvent("node.failed", "r", "b", 2, 4, 0.0, "boom")])
+    bar([ProgressEvent("node.succeeded", "r", "c", 4, 4, 0.0)])
+    bar.end()
+    text = out.getvalue()
+    assert "\r[" in text and " 25.0% 1/4 a" in text
+    assert "failed    b: boom" in text
+    assert "100.0% 4/4 c" in text and text.endswith("\n")
+    quiet = io.StringIO()
+    _Progress(quiet, tty=True, quiet=True)([ProgressEvent("node.succeeded", "r", "a", 1, 1, 0.0)])
+    assert quiet.getvalue() == ""

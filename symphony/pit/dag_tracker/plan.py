@@ -143,11 +143,9 @@ class Plan:
             mode[i] = m
             refs.append((kind, name, threaded))
         inputs: list[Inputs | None] = [None] * n
-        index = gi.index
         multi_ports: dict[int, set[str]] = {}
-        for e in wf.edges:
-            s = index[e.source]
-            t = index[e.target]
+        for e, s, t in zip(wf.edges, gi.edge_src, gi.edge_dst):
+            assert s is not None and t is not None  # a valid workflow has no dangling edge
             slot = inputs[t]
             if slot is None:
                 slot = inputs[t] = ([], [], [], [])
