@@ -105,7 +105,7 @@ def test_cpu_fail_and_identity() -> None:
 def test_registry() -> None:
     reg = default_registry()
     assert "fs.scan" in reg and reg.get("text.count_lines").mode == "process"
-    with pytest.raises(NotFoundError, match="did you mean fs.scan"):
+    with pytest.raises(NotFoundError, match=r"did you mean fs\.scan"):
         reg.get("fs.scna")
     mine = reg.copy()
 
