@@ -23,6 +23,7 @@ typedef struct {
     const uint8_t *p;
     size_t n;
     size_t start;             /* first byte of the chunk being scanned */
+    size_t need;              /* judge a chunk only if this many bytes remain (0: to the end) */
     size_t i, end1, end2, lim; /* next pair; end of strict pairs; end of loose pairs; chunk max */
     uint64_t h;
     int active;               /* the chunk at start is set up */
@@ -41,7 +42,8 @@ static inline void sy_fscan__push(sy_fscan *s, size_t end)
 static inline int sy_fscan__setup(sy_fscan *s)
 {
     while (!s->active) {
-        if (s->start >= s->n || s->qt - s->qh >= SY_FSCAN_Q) return 0;
+        if (s->start >= s->n || s->n - s->start < s->need || s->qt - s->qh >= SY_FSCAN_Q)
+            return 0;
         size_t rem = s->n - s->start, center = s->cdc->avg_size;
         if (rem <= s->cdc->min_size) { sy_fscan__push(s, s->n); continue; }
         if (rem > s->cdc->max_size) rem = s->cdc->max_size;
@@ -99,7 +101,8 @@ __attribute__((always_inline)) static inline void sy_fscan_run(sy_fscan *s, size
 /* Scan synchronously until `want` cut points are queued or the data is exhausted. */
 static inline void sy_fscan_fill(sy_fscan *s, size_t want)
 {
-    while (s->qt - s->qh < want && (s->active || s->start < s->n)) sy_fscan_run(s, 1u << 16);
+    while (s->qt - s->qh < want && (s->active || (s->start < s->n && s->n - s->start >= s->need)))
+        sy_fscan_run(s, 1u << 16);
 }
 
 /* Two lanes of SHA-256 over nblocks blocks each, with the scanner advanced between rounds. */
@@ -204,9 +207,12 @@ static inline void sy_fused__load(sy_fused_lane *lane, const uint8_t *base, size
     lane->busy = 1;
 }
 
-/* Chunk and hash p[0:n]; the number of chunks (>= 0) or -1 when on_digest stopped it. */
-static inline long sy_cdc_hash_fused(const sy_cdc *cdc, const uint8_t *p, size_t n,
-                                     sy_fused_on_digest on_digest, void *arg)
+/* Chunk and hash p[0:n]; the number of chunks (>= 0) or -1 when on_digest stopped it.
+ * With need > 0 (streaming, more data to come) a chunk is judged only when at least `need`
+ * (= max_size) bytes remain from its start; *done gets the end of the last chunk. */
+static inline long sy_cdc_hash_fused_ex(const sy_cdc *cdc, const uint8_t *p, size_t n,
+                                        size_t need, size_t *done,
+                                        sy_fused_on_digest on_digest, void *arg)
 {
     sy_fscan scan;
     sy_fused_lane lanes[2];
@@ -216,6 +222,7 @@ static inline long sy_cdc_hash_fused(const sy_cdc *cdc, const uint8_t *p, size_t
     scan.p = p;
     scan.n = n;
     scan.start = 0;
+    scan.need = need;
     scan.active = 0;
     scan.qh = scan.qt = 0;
     lanes[0].busy = lanes[1].busy = 0;
@@ -259,7 +266,15 @@ static inline long sy_cdc_hash_fused(const sy_cdc *cdc, const uint8_t *p, size_t
             if (on_digest(arg, lane->index, lane->offset, lane->length, digest) < 0) return -1;
         }
     }
+    *done = next_start;
     return (long)count;
+}
+
+static inline long sy_cdc_hash_fused(const sy_cdc *cdc, const uint8_t *p, size_t n,
+                                     sy_fused_on_digest on_digest, void *arg)
+{
+    size_t done;
+    return sy_cdc_hash_fused_ex(cdc, p, n, 0, &done, on_digest, arg);
 }
 
 #endif /* SY_SHA256_HAVE_SHANI */

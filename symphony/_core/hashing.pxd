@@ -89,5 +89,7 @@ cdef class Chunker:
     cdef int _emit(self, const uint8_t *p, size_t len_a, size_t len_b,
                    uint64_t offset) noexcept nogil
     cdef int _feed(self, const uint8_t *p, size_t n) noexcept nogil
+    cdef int _fused(self, const uint8_t *p, size_t n, uint64_t offset,
+                    size_t *done) noexcept nogil
     cdef int _final(self) noexcept nogil
     cdef list _take_records(self)

@@ -54,12 +54,16 @@ cdef extern from "_cdc_fused.h" nogil:
     typedef int (*sy_fused_on_digest)(void *, size_t, size_t, size_t, const uint8_t *);
     static long sy_cdc_hash_fused(const sy_cdc *c, const uint8_t *p, size_t n,
                                   sy_fused_on_digest f, void *a) { return -2; }
+    static long sy_cdc_hash_fused_ex(const sy_cdc *c, const uint8_t *p, size_t n, size_t need,
+                                     size_t *done, sy_fused_on_digest f, void *a) { return -2; }
     #endif
     """
     ctypedef int (*sy_fused_on_digest)(void *arg, size_t index, size_t offset, size_t length,
                                        const uint8_t *digest) noexcept nogil
     long sy_cdc_hash_fused(const sy_cdc *cdc, const uint8_t *p, size_t n,
                            sy_fused_on_digest on_digest, void *arg)
+    long sy_cdc_hash_fused_ex(const sy_cdc *cdc, const uint8_t *p, size_t n, size_t need,
+                              size_t *done, sy_fused_on_digest on_digest, void *arg)
 
 
 cdef extern from "_cdc_pipeline.h" nogil:
@@ -523,7 +527,11 @@ cdef class Chunker:
                 return 0
             pos = start - self.blen
             self.blen = 0
-        # Chunks that start in the piece: judge them in place.
+        # Chunks that start in the piece: judge them in place (fused scan + SHA when possible).
+        if n - pos >= mx and not self.want_content and _use_fused and sy_sha256_uses_shani():
+            if self._fused(p + pos, n - pos, base + pos, &length) < 0:
+                return -1
+            pos += length
         while n - pos >= mx:
             length = sy_cdc_cut(&self.cdc, p + pos, n - pos, &h)
             len_b = 0
@@ -535,6 +543,30 @@ cdef class Chunker:
         memcpy(self.buf, p + pos, n - pos)
         self.blen = n - pos
         self.offset = base + pos
+        return 0
+
+    cdef int _fused(self, const uint8_t *p, size_t n, uint64_t offset,
+                    size_t *done) noexcept nogil:
+        """Chunk and hash p[0:n] (at stream ``offset``) with the fused path, as far as
+        max_size-long windows allow; *done = bytes consumed. -1 when out of memory."""
+        cdef _HashJob job               # its own record array: digests arrive out of order
+        cdef size_t first = self.nrecs, k
+        cdef long count
+        job.recs = NULL
+        job.cap = 0
+        job.count = 0
+        job.manifest = NULL
+        job.content = NULL
+        count = sy_cdc_hash_fused_ex(&self.cdc, p, n, self.cdc.max_size, done, _on_digest, &job)
+        if count < 0 or _grow(&self.recs, &self.caprecs, first + <size_t>count) < 0:
+            free(job.recs)
+            return -1
+        for k in range(<size_t>count):
+            self.recs[first + k] = job.recs[k]
+            self.recs[first + k].offset += offset
+            _manifest_add(&self.manifest, job.recs[k].length, job.recs[k].digest)
+        self.nrecs = first + <size_t>count
+        free(job.recs)
         return 0
 
     cdef int _final(self) noexcept nogil:

@@ -55,10 +55,11 @@ def test_twins_agree(data: bytes, p: dict[str, int]) -> None:
 @given(data_strategy(20_000), chunk_params(), st.data())
 def test_streaming_twins_agree(data: bytes, p: dict[str, int], draw: st.DataObject) -> None:
     cuts = sorted(draw.draw(st.lists(st.integers(0, len(data)), max_size=20)))
-    one_shot = py.hash_chunks(data, **p, content_digest=True)
+    whole = draw.draw(st.booleans())  # False: the Cython Chunker takes its fused path
+    one_shot = py.hash_chunks(data, **p, content_digest=whole)
     streams: list[Any] = [
-        cy.Chunker(**p, content_digest=True),
-        py.Chunker(**p, content_digest=True),
+        cy.Chunker(**p, content_digest=whole),
+        py.Chunker(**p, content_digest=whole),
     ]
     got: list[list[object]] = [[], []]
     for a, b in zip([0, *cuts], [*cuts, len(data)]):
@@ -78,8 +79,9 @@ def test_streaming_twins_agree(data: bytes, p: dict[str, int], draw: st.DataObje
 def test_cython_streaming_large_pieces(seed: int, sizes: list[int]) -> None:
     """Pieces larger and smaller than max_size, at the default sizes (Cython only: fast)."""
     data = random.Random(seed).randbytes(sum(sizes))
-    expected = cy.hash_chunks(data, content_digest=True)
-    chunker = cy.Chunker(content_digest=True)
+    whole = seed % 2 == 0  # False: the fused path
+    expected = cy.hash_chunks(data, content_digest=whole)
+    chunker = cy.Chunker(content_digest=whole)
     got = []
     pos = 0
     for n in sizes:
