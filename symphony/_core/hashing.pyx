@@ -7,8 +7,8 @@ interleaved (``sy_sha256_pair``): the round instruction's latency is about twice
 interval, so a pair runs ~1.6x faster than one stream. On one thread, with SHA-NI and no
 ``content_digest``, ``hash_chunks`` also fuses the scan into the SHA loop (``_cdc_fused.h``: a
 resumable scanner advances a few byte pairs between SHA rounds, so that the integer hash chain
-and the SHA unit overlap). With ``content_digest`` each chunk's stream is paired with the
-whole-content stream instead (``sy_sha256_update2``).
+and the SHA unit overlap); so does :class:`Chunker` on large pieces. With ``content_digest``
+each chunk's stream is paired with the whole-content stream instead (``sy_sha256_update2``).
 ``hash_chunks(threads=2)`` on 1 MiB and more scans cut points on a helper thread while the
 calling thread hashes (``_cdc_pipeline.h``: a bounded ring, no GIL). The GIL is released for
 inputs of 64 KiB and more; chunk records are collected in a C array under ``nogil`` and turned

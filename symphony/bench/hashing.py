@@ -111,6 +111,16 @@ def _run_fastcdc(mod: ModuleType, data: bytes, mn: int, avg: int, mx: int, hf: o
     return sum(1 for _ in mod.fastcdc(data, mn, avg, mx, hf=hf))
 
 
+def _stream(mod: ModuleType, data: bytes, piece: int) -> int:
+    """Feed ``data`` to a streaming Chunker in ``piece``-byte pieces; the chunk count."""
+    view = memoryview(data)
+    chunker = mod.Chunker()
+    count = 0
+    for pos in range(0, len(data), piece):
+        count += len(chunker.update(view[pos : pos + piece]))
+    return count + len(chunker.finish())
+
+
 def _sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
@@ -258,6 +268,8 @@ def main(argv: list[str]) -> int:
                 ("symphony", partial(cy.hash_chunks, data), "hash_chunks, threads=1", nbytes),
                 ("symphony 2 threads", partial(cy.hash_chunks, data, threads=2),
                  "threads=2: scan || hash", nbytes),
+                ("symphony Chunker", partial(_stream, cy, data, MIB),
+                 "streaming, 1 MiB pieces", nbytes),
                 ("symphony +content", partial(cy.hash_chunks, data, content_digest=True),
                  "threads=1, + whole-content SHA-256", nbytes),
                 ("symphony +content 2 thr",
