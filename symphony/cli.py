@@ -127,6 +127,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the area")
     bench.add_argument("--list", action="store_true", help="list the areas")
     bench.set_defaults(func=_cmd_bench)
+
+    from symphony.pit.artifacts.cli import register as register_artifacts
+
+    register_artifacts(sub)
     return parser
 
 
