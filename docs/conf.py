@@ -14,7 +14,7 @@ sys.path.insert(0, ROOT)
 
 project = "Symphony"
 author = "Symphony developers"
-copyright = "Symphony developers"  # noqa: A001
+copyright = "Symphony developers"
 release = "0.1.0"
 
 extensions = [
