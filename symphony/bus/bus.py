@@ -133,6 +133,8 @@ class Link:
         self.sender: BatchSender[bytes] = BatchSender(transport.send_many, max_size=1024)
         self.closed = False
         self.ready = trio.Event()
+        self.error: BaseException | None = None
+        """Why the link went down, if it failed rather than closed."""
 
     def __repr__(self) -> str:
         return f"<Link {self.name} to {self.peer or '?'}>"
@@ -140,32 +142,55 @@ class Link:
     def send_nowait(self, msg: Message) -> None:
         if self.closed:
             raise ConnectionClosed(f"link {self.name} to {self.peer!r} is closed")
-        self.sender.add_nowait(self.codec.encode(msg))
+        try:
+            self.sender.add_nowait(self.codec.encode(msg))
+        except trio.BrokenResourceError:
+            raise ConnectionClosed(f"link {self.name} to {self.peer!r} is down") from None
         self.bus.stats.forwarded += 1
 
     async def send(self, msg: Message) -> None:
         if self.closed:
             raise ConnectionClosed(f"link {self.name} to {self.peer!r} is closed")
-        await self.sender.add(self.codec.encode(msg))
+        try:
+            await self.sender.add(self.codec.encode(msg))
+        except trio.BrokenResourceError:
+            raise ConnectionClosed(f"link {self.name} to {self.peer!r} is down") from None
         self.bus.stats.forwarded += 1
 
     def _control(self, type_: str, payload: Any) -> None:
         self.send_nowait(_msg(_EVENT, type_, payload, self.bus.name, ""))
 
     async def run(self, *, task_status: trio.TaskStatus[Link] = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve the link until the transport closes or fails (its error in :attr:`error`);
+        a broken link never takes the bus down."""
         bus = self.bus
         try:
             async with trio.open_nursery() as nursery:
-                await nursery.start(self.sender.run)
+                await nursery.start(self._send_loop, nursery.cancel_scope)
                 self._control("$hello", bus._hello())
                 task_status.started(self)
-                await self._read()
+                try:
+                    await self._read()
+                except (SymphonyError, trio.BrokenResourceError) as exc:
+                    self.error = exc
                 nursery.cancel_scope.cancel()
         finally:
             self.closed = True
             bus._link_down(self)
             with trio.CancelScope(shield=True):
                 await self.transport.aclose()
+
+    async def _send_loop(
+        self,
+        scope: trio.CancelScope,
+        *,
+        task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        try:
+            await self.sender.run(task_status=task_status)
+        except SymphonyError as exc:  # the peer went away while we were writing
+            self.error = exc
+            scope.cancel()
 
     async def _read(self) -> None:
         bus = self.bus

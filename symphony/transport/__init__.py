@@ -23,6 +23,15 @@ from symphony.transport.base import Transport as Transport
 from symphony.transport.base import TransportStatistics as TransportStatistics
 from symphony.transport.memory import MemoryTransport as MemoryTransport
 from symphony.transport.memory import memory_pair as memory_pair
+from symphony.transport.pool import ConnectionPool as ConnectionPool
+from symphony.transport.pool import PoolConfig as PoolConfig
+from symphony.transport.reconnect import ReconnectingTransport as ReconnectingTransport
+from symphony.transport.reconnect import ReconnectStrategy as ReconnectStrategy
+from symphony.transport.shm import ShmConfig as ShmConfig
+from symphony.transport.shm import ShmServer as ShmServer
+from symphony.transport.shm import ShmTransport as ShmTransport
+from symphony.transport.shm import connect_shm as connect_shm
+from symphony.transport.shm import shm_pair as shm_pair
 from symphony.transport.stdio import ChildTransport as ChildTransport
 from symphony.transport.stdio import pipe_pair as pipe_pair
 from symphony.transport.stdio import spawn_stdio as spawn_stdio
@@ -35,16 +44,25 @@ from symphony.transport.unix import unix_socket_pair as unix_socket_pair
 
 __all__ = [
     "ChildTransport",
+    "ConnectionPool",
     "MemoryTransport",
+    "PoolConfig",
+    "ReconnectStrategy",
+    "ReconnectingTransport",
+    "ShmConfig",
+    "ShmServer",
+    "ShmTransport",
     "StreamTransport",
     "Transport",
     "TransportStatistics",
     "UnixListener",
     "UnixServer",
+    "connect_shm",
     "connect_unix",
     "memory_pair",
     "pipe_pair",
     "raise_fd_limit",
+    "shm_pair",
     "spawn_stdio",
     "stdio_transport",
     "unix_socket_pair",
