@@ -132,6 +132,14 @@ def _crash_trial(tmp_path: Path, rng: random.Random, n: int, fsync: bool) -> Non
     again_ran = sorted(rerun & done_before)
     assert not again_ran, f"completed nodes ran again: {again_ran[:5]}"
     assert set(ran) == {f"n{i}" for i in range(n)}  # every node ran
+    log_order = log.read_text().split()
+    first = {}
+    last = {}
+    for k, nid in enumerate(log_order):
+        first.setdefault(nid, k)
+        last[nid] = k
+    for e in random_dag(n, seed=5).edges:  # the child's graph: order kept across the crash
+        assert last[e.target] > first[e.source], (e.source, e.target)
     # a node ran twice only if it was in flight at the kill (at most one per worker)
     assert all(c <= 2 for c in ran.values())
     final = eng.open("crashme")

@@ -42,6 +42,7 @@ import os
 import random
 import time
 import uuid
+from array import array
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -844,7 +845,18 @@ class Run:
         (it is public so that recovery can be measured on its own).
         """
         self._queue.clear()
-        tracker = _kernel.toposort.ReadyTracker(self._graph)
+        st = self._state
+        graph = self._graph
+        if any(x in (SUCCEEDED, SKIPPED) for x in st):
+            # A resumed run: edges out of complete nodes no longer order anything, so the
+            # tracker gets the rest of the graph only, and the complete nodes come out as
+            # sources, marked done in one batch (no walk through the finished part).
+            src, dst = self.plan.src, self.plan.dst
+            keep = [k for k, u in enumerate(src) if st[u] not in (SUCCEEDED, SKIPPED)]
+            graph = _kernel.toposort.Graph(
+                self._n, array("q", [src[k] for k in keep]), array("q", [dst[k] for k in keep])
+            )
+        tracker = _kernel.toposort.ReadyTracker(graph)
         self._tracker = tracker
         self._release(tracker)
         return len(self._queue)
