@@ -148,3 +148,19 @@ def test_live_progress_bar_on_a_terminal() -> None:
     quiet = io.StringIO()
     _Progress(quiet, tty=True, quiet=True)([ProgressEvent("node.succeeded", "r", "a", 1, 1, 0.0)])
     assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    "example", sorted(p.name for p in (REPO / "examples" / "workflows").iterdir()
+                      if p.suffix in (".json", ".toml")))
+def test_every_shipped_example_runs(example: str, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    _tree(tmp_path / "work")
+    (tmp_path / "work" / "pkg" / "c.py").write_text("# TODO: one\n# FIXME: two\n")
+    monkeypatch.chdir(tmp_path / "work")
+    rc = main(["run", str(REPO / "examples" / "workflows" / example), "-q",
+               "--state-dir", str(tmp_path / "state")])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "completed" in out and "wrote " in out
