@@ -15,7 +15,8 @@ from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
-from libc.string cimport memcpy
+from cpython.ref cimport Py_INCREF, Py_XDECREF, PyObject
+from libc.string cimport memcmp, memcpy
 
 from symphony._core._buffer cimport acquire_bytes
 
@@ -46,6 +47,9 @@ from symphony.commons.errors import (
 
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* size) except NULL
+    bint PyUnicode_IS_COMPACT_ASCII(object s)
+    void* PyUnicode_DATA(object s)
+    Py_ssize_t PyUnicode_GET_LENGTH(object s)
     long long PyLong_AsLongLongAndOverflow(object v, int* overflow) except? -1
 
 __all__ = [
@@ -98,20 +102,33 @@ cdef inline int _put_u8(Buf* b, uint8_t v) except -1:
 
 
 cdef inline int _put_u32(Buf* b, uint32_t v) except -1:
-    cdef unsigned char t[4]
+    cdef unsigned char* t
+    if b.len + 4 > b.cap:
+        _grow(b, 4)
+    t = <unsigned char*>(b.data + b.len)
     t[0] = v & 0xFF
     t[1] = (v >> 8) & 0xFF
     t[2] = (v >> 16) & 0xFF
     t[3] = (v >> 24) & 0xFF
-    return _put(b, t, 4)
+    b.len += 4
+    return 0
 
 
 cdef inline int _put_u64(Buf* b, uint64_t v) except -1:
-    cdef unsigned char t[8]
-    cdef int i
-    for i in range(8):
-        t[i] = (v >> (8 * i)) & 0xFF
-    return _put(b, t, 8)
+    cdef unsigned char* t
+    if b.len + 8 > b.cap:
+        _grow(b, 8)
+    t = <unsigned char*>(b.data + b.len)
+    t[0] = v & 0xFF
+    t[1] = (v >> 8) & 0xFF
+    t[2] = (v >> 16) & 0xFF
+    t[3] = (v >> 24) & 0xFF
+    t[4] = (v >> 32) & 0xFF
+    t[5] = (v >> 40) & 0xFF
+    t[6] = (v >> 48) & 0xFF
+    t[7] = (v >> 56) & 0xFF
+    b.len += 8
+    return 0
 
 
 cdef inline int _put_tag_u64(Buf* b, uint32_t tag, uint64_t v) except -1:
@@ -139,6 +156,10 @@ cdef object _truncated(str what, Py_ssize_t pos, Py_ssize_t need, Py_ssize_t hav
 cdef int _put_utf8(Buf* b, object s, str what) except -1:
     cdef Py_ssize_t n
     cdef const char* p
+    if type(s) is str and PyUnicode_IS_COMPACT_ASCII(s):  # the common case: no try block
+        n = PyUnicode_GET_LENGTH(s)
+        _put_u64(b, <uint64_t>n)
+        return _put(b, PyUnicode_DATA(s), n)
     try:
         p = PyUnicode_AsUTF8AndSize(s, &n)
     except UnicodeEncodeError as exc:
@@ -287,11 +308,10 @@ cdef inline uint32_t _rd_u32(const unsigned char* q) noexcept nogil:
 
 
 cdef inline uint64_t _rd_u64(const unsigned char* q) noexcept nogil:
-    cdef uint64_t v = 0
-    cdef int i
-    for i in range(7, -1, -1):
-        v = (v << 8) | q[i]
-    return v
+    # written out so that gcc folds it into one load on little-endian machines
+    return ((<uint64_t>q[0]) | (<uint64_t>q[1] << 8) | (<uint64_t>q[2] << 16)
+            | (<uint64_t>q[3] << 24) | (<uint64_t>q[4] << 32) | (<uint64_t>q[5] << 40)
+            | (<uint64_t>q[6] << 48) | (<uint64_t>q[7] << 56))
 
 
 cdef inline double _rd_f64(const unsigned char* q) noexcept nogil:
@@ -303,7 +323,7 @@ cdef inline double _rd_f64(const unsigned char* q) noexcept nogil:
 
 cdef object _utf8(const unsigned char* p, Py_ssize_t pos, Py_ssize_t end, str what):
     try:
-        return PyUnicode_DecodeUTF8(<const char*>(p + pos), end - pos, NULL)
+        return _mp_str(p + pos, end - pos)
     except UnicodeDecodeError as exc:
         raise CodecError(f"bincode {what} at offset {pos} is not UTF-8: {exc}") from None
 
@@ -320,7 +340,7 @@ cdef inline int _check_count(str rust, uint64_t n, Py_ssize_t pos, Py_ssize_t it
 
 cdef object _vdec(const unsigned char* p, Py_ssize_t n_buf, Py_ssize_t* at, int depth):
     cdef Py_ssize_t pos = at[0]
-    cdef Py_ssize_t q, end
+    cdef Py_ssize_t q, end, start
     cdef uint32_t tag
     cdef uint64_t n, i
     cdef uint8_t bb
@@ -370,6 +390,9 @@ cdef object _vdec(const unsigned char* p, Py_ssize_t n_buf, Py_ssize_t* at, int 
             start = at[0]
             k = _vdec(p, n_buf, at, depth + 1)
             x = _vdec(p, n_buf, at, depth + 1)
+            if type(k) is str:  # the common case cannot fail
+                result[k] = x
+                continue
             try:
                 result[k] = x
             except TypeError:
@@ -465,7 +488,7 @@ cdef int _put_key(Buf* b, object k) except -1:
 
 
 cdef int _put_raw_id(Buf* b, object mid) except -1:
-    data = mid[1]
+    data = (<tuple>mid)[1] if isinstance(mid, tuple) and len(<tuple>mid) == 2 else mid[1]
     if type(data) is not bytes or PyBytes_GET_SIZE(data) != 16:
         raise CodecError("bincode Envelope ids must be 16 bytes")
     return _put(b, PyBytes_AS_STRING(data), 16)
@@ -486,7 +509,13 @@ def encode_envelope(fields):
     b.len = 0
     b.cap = 0
     try:
-        (pv, mid, cid, kind, typ, ver, src, tgt, ts, ttl, prio, payload, meta) = fields
+        if isinstance(fields, tuple) and len(<tuple>fields) == 13:
+            tf = <tuple>fields  # a Message: index the tuple directly (no iterator protocol)
+            pv = tf[0]; mid = tf[1]; cid = tf[2]; kind = tf[3]; typ = tf[4]; ver = tf[5]
+            src = tf[6]; tgt = tf[7]; ts = tf[8]; ttl = tf[9]; prio = tf[10]
+            payload = tf[11]; meta = tf[12]
+        else:
+            (pv, mid, cid, kind, typ, ver, src, tgt, ts, ttl, prio, payload, meta) = fields
         if type(mid[1]) is not bytes or len(mid[1]) != 16 or (
             cid is not None and (type(cid[1]) is not bytes or len(cid[1]) != 16)
         ):
@@ -788,6 +817,37 @@ cdef inline uint64_t _be64(const unsigned char* q) noexcept nogil:
     return (<uint64_t>_be32(q) << 32) | _be32(q + 4)
 
 
+# A small cache of short ASCII strings (map keys, endpoint and type names repeat from message
+# to message): a hit returns the cached object, whose hash is already computed, instead of
+# decoding a new string and hashing it again for the dict. Direct-mapped, 1024 slots,
+# strings of 1..32 bytes; guarded by the GIL (nothing here releases it).
+DEF _KC_SLOTS = 1024
+cdef PyObject* _kc[_KC_SLOTS]
+
+
+cdef inline object _mp_str(const unsigned char* s, Py_ssize_t n):
+    cdef uint32_t h
+    cdef Py_ssize_t i
+    cdef PyObject* cached
+    if n == 0 or n > 32:
+        return PyUnicode_DecodeUTF8(<const char*>s, n, NULL)
+    h = 2166136261u
+    for i in range(n):
+        h = (h ^ s[i]) * 16777619u
+    h &= _KC_SLOTS - 1
+    cached = _kc[h]
+    if cached != NULL:
+        c = <object>cached
+        if PyUnicode_GET_LENGTH(c) == n and memcmp(PyUnicode_DATA(c), s, <size_t>n) == 0:
+            return c
+    k = PyUnicode_DecodeUTF8(<const char*>s, n, NULL)
+    if PyUnicode_IS_COMPACT_ASCII(k):
+        Py_INCREF(k)
+        Py_XDECREF(_kc[h])
+        _kc[h] = <PyObject*>k
+    return k
+
+
 cdef object _mp_short(Py_ssize_t pos, Py_ssize_t need, Py_ssize_t n):
     return CodecError(f"msgpack value at offset {pos} needs {need} bytes, only {max(0, n - pos)} left")
 
@@ -843,7 +903,7 @@ cdef object _mp_dec(const unsigned char* p, Py_ssize_t n, Py_ssize_t* at, int de
         if <Py_ssize_t>ln > n - pos:
             raise _mp_short(pos, ln, n)
         at[0] = pos + ln
-        return PyUnicode_DecodeUTF8(<const char*>(p + pos), ln, NULL)
+        return _mp_str(p + pos, ln)
     if 0x90 <= b <= 0x9F or b == 0xDC or b == 0xDD:
         if b <= 0x9F:
             ln = b & 0x0F
