@@ -43,7 +43,7 @@ import random
 import time
 import uuid
 from array import array
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -876,9 +876,7 @@ class Run:
                 self._compact()
             else:
                 self._journal.flush()
-        counts: dict[str, int] = {}
-        for s in self._state:
-            counts[_STATES[s].value] = counts.get(_STATES[s].value, 0) + 1
+        counts = {_STATES[k].value: c for k, c in sorted(Counter(self._state).items())}
         blocked = [self.ids[i] for i, s in enumerate(self._state) if s == PENDING]
         ran = sum(1 for s in self._state if s in (SUCCEEDED, FAILED, SKIPPED)) - self._resumed_done
         return RunSummary(
@@ -1071,7 +1069,10 @@ class Run:
         try:
             while True:
                 attempt += 1
-                self._move(i, E_START)
+                new = _NT[st[i] * 16 + E_START]  # the checked move, inlined (hot path)
+                if new < 0:
+                    self._move(i, E_START)  # raises InvalidStateTransition
+                st[i] = new
                 self._attempts[i] = attempt
                 self._t_start[i] = time.perf_counter()
                 self._record(i, RUNNING, attempt)
@@ -1082,7 +1083,7 @@ class Run:
                         if mode == _INLINE:
                             out = fn(inputs, cfg)
                         elif mode == _ASYNC:
-                            out = await cast(Awaitable[object], fn(inputs, cfg))
+                            out = await fn(inputs, cfg)  # type: ignore[misc]
                         else:
                             out = await self._submit(fn, inputs, cfg)
                     else:
@@ -1110,9 +1111,12 @@ class Run:
                         continue
                     self._node_failed(i, exc)
                     return
-                self._move(i, E_SUCCEED)
+                new = _NT[st[i] * 16 + E_SUCCEED]
+                if new < 0:
+                    self._move(i, E_SUCCEED)  # raises InvalidStateTransition
+                st[i] = new
                 self._t_end[i] = time.perf_counter()
-                self._outputs[i] = cast(Outputs, out)
+                self._outputs[i] = out
                 self._record(i, SUCCEEDED, out)
                 self._ndone += 1
                 if events:
