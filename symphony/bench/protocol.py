@@ -570,6 +570,47 @@ def bench_framing(number: int, rounds: int) -> list[Table]:
     return [t]
 
 
+def _loop(codec: str, n: int) -> int:
+    msg = typical_message()
+    fn: Callable[[], object]
+    if codec == "msgpack":
+        mp = MsgpackCodec()
+        fn = lambda: mp.decode(mp.encode(msg))  # noqa: E731
+    elif codec == "bincode":
+        bc = BincodeCodec()
+        fn = lambda: bc.decode(bc.encode(msg))  # noqa: E731
+    elif codec == "msgspec":
+        import msgspec
+
+        d = msg.as_dict()
+        d.update(id=msg.id.bytes, kind=int(msg.kind), priority=int(msg.priority))
+        fields = [
+            ("protocol_version", int),
+            ("id", bytes),
+            ("correlation_id", bytes | None),
+            ("kind", int),
+            ("type", str),
+            ("version", int),
+            ("source", str),
+            ("target", str),
+            ("timestamp", int),
+            ("ttl_ms", int | None),
+            ("priority", int),
+            ("payload", dict),
+            ("metadata", dict),
+        ]
+        cls = msgspec.defstruct("EnvMap", fields)
+        obj = cls(**d)
+        enc = msgspec.msgpack.Encoder().encode
+        dec = msgspec.msgpack.Decoder(cls).decode
+        fn = lambda: dec(enc(obj))  # noqa: E731
+    else:
+        raise SystemExit(f"--loop: unknown codec {codec!r} (msgpack, bincode, msgspec)")
+    for _ in range(n):
+        fn()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the protocol benchmarks and print the tables; returns the exit status."""
     ap = argparse.ArgumentParser(prog="symphony bench protocol", description=__doc__)
@@ -581,7 +622,17 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         help="run only these groups (repeatable)",
     )
+    ap.add_argument(
+        "--loop",
+        nargs=2,
+        metavar=("CODEC", "N"),
+        help="run N envelope round trips of CODEC (msgpack, bincode or msgspec) untimed: "
+        "for instruction counts, e.g. valgrind --tool=callgrind ... --loop msgpack 3000, "
+        "minus the same with N=0",
+    )
     args = ap.parse_args(argv)
+    if args.loop:
+        return _loop(args.loop[0], int(args.loop[1]))
     number = 500 if args.quick else 5000
     rounds = 3 if args.quick else args.rounds
     groups = args.only or ["envelope", "schema", "jsonrpc", "framing"]

@@ -21,10 +21,14 @@ aware datetime         timestamp (ext -1), decoded as a UTC ``datetime``
 msgpack.ExtType        ext (other codes passed through)
 =====================  ==============================================================
 
-Decoding hostile bytes raises :class:`~symphony.commons.errors.CodecError` (naming the
-problem) and nothing else. The C unpacker bounds nesting depth (its fixed stack of 1024
-levels), and every length is checked against the bytes actually present before anything is
-allocated, so memory stays proportional to the input.
+Encoding is msgpack's C ``Packer``; decoding is the codec kernel
+(``symphony._core.codec.decode_msgpack_envelope``: one C reader that checks the header as it
+goes; its specification and pure-Python twin, :mod:`symphony.reference.codec`, is
+``msgpack.unpackb`` plus the header checks). Hostile bytes raise
+:class:`~symphony.commons.errors.CodecError` (naming the problem) and nothing else: nesting
+is bounded (1024 open containers, msgpack's own limit), and every length is checked against
+the bytes actually present before anything is allocated, so memory stays proportional to
+the input.
 """
 
 from __future__ import annotations
