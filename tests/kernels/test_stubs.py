@@ -7,8 +7,9 @@ classmethod and property in the stub the same parameter names, kinds and default
 (``binding`` + ``embedsignature`` make the Cython signatures introspectable). A stub default
 of ``...`` only requires that the runtime has a default.
 
-Annotations are left to mypy (the stub is what mypy reads); this test pins what mypy cannot
-see: that the stub is true of the objects that run.
+The stub's annotations must also equal the twin's, word for word (the twin is the
+specification; the compiled module carries no annotations of its own). This pins what mypy
+cannot see: that the stub is true of the objects that run.
 """
 
 from __future__ import annotations
@@ -334,3 +335,40 @@ def test_the_checker_catches_a_wrong_stub(tmp_path: Path) -> None:
         bad = parse_stub(tmp_path / "bad.pyi").functions["crc32c"]
         with pytest.raises(AssertionError):
             check_function(bad, checksum.crc32c, "crc32c", checksum)
+
+
+def _annotation_pairs(nodes: list[ast.stmt], owner: Any) -> list[tuple[str, str, str]]:
+    """(where, stub annotation, twin annotation) for every annotated public parameter and
+    return of the stub, looked up on the twin (whose annotations are strings: PEP 563)."""
+    out: list[tuple[str, str, str]] = []
+    for n in nodes:
+        if isinstance(n, ast.ClassDef) and hasattr(owner, n.name):
+            out += _annotation_pairs(n.body, getattr(owner, n.name))
+        if not isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if n.name.startswith("_") and n.name != "__init__":
+            continue
+        raw = inspect.getattr_static(owner, n.name, None)
+        if raw is None:
+            continue
+        fn = raw.fget if isinstance(raw, property) else getattr(raw, "__func__", raw)
+        sig = inspect.signature(fn)
+        where = f"{getattr(owner, '__name__', owner)}.{n.name}"
+        for a in n.args.posonlyargs + n.args.args + n.args.kwonlyargs:
+            if a.annotation is not None and a.arg in sig.parameters:
+                got = sig.parameters[a.arg].annotation
+                out.append((f"{where}({a.arg})", ast.unparse(a.annotation), str(got)))
+        if n.returns is not None:
+            out.append((f"{where} ->", ast.unparse(n.returns), str(sig.return_annotation)))
+    return out
+
+
+def test_stub_annotations_are_the_twins(kernel: str) -> None:
+    """The stub states the specification's types, word for word (mypy reads the stub, so a
+    drift here would type-check callers against something the twin does not promise)."""
+    twin = importlib.import_module(f"symphony.reference.{kernel}")
+    tree = ast.parse((CORE / f"{kernel}.pyi").read_text())
+    pairs = _annotation_pairs(tree.body, twin)
+    assert pairs, f"{kernel}.pyi has no annotation to compare"
+    bad = [p for p in pairs if p[1].replace(" ", "") != p[2].replace(" ", "")]
+    assert bad == [], f"{kernel}: stub vs twin annotations differ: {bad}"
