@@ -1,7 +1,7 @@
 """Cython twin of :mod:`symphony.reference.checksum`; semantics there.
 
 Performance notes: SSE4.2 ``crc32`` when the CPU has it, slicing-by-8 otherwise (both in
-``_crc32c.h``); the GIL is released for inputs of 64 KiB and more.
+``symphony/include/symphony/crc32c.h``); the GIL is released for inputs of 64 KiB and more.
 """
 
 from cpython.buffer cimport PyBuffer_Release

@@ -6,10 +6,11 @@
   (``sy_ring_push``/``sy_ring_pop_copy``), also declared in ``ring.pxd``.
 - :func:`cut_points` — FastCDC cut points of a buffer via ``cut_points_raw`` (``hashing.pxd``).
 - :func:`sha256` — SHA-256 via ``sha256_raw`` (``hashing.pxd``).
+- :func:`crc32c` — CRC-32C via ``crc32c_raw`` (``checksum.pxd``).
 """
 
 from __future__ import annotations
 
-from symphony_embed_demo._loops import cut_points, push_pop, push_pop_inline, sha256
+from symphony_embed_demo._loops import crc32c, cut_points, push_pop, push_pop_inline, sha256
 
-__all__ = ["cut_points", "push_pop", "push_pop_inline", "sha256"]
+__all__ = ["crc32c", "cut_points", "push_pop", "push_pop_inline", "sha256"]

@@ -8,6 +8,7 @@ from libc.string cimport memset
 from symphony._core.ring cimport (
     Ring, SY_RING_PUSHED, ring_pop_raw, ring_push_raw, sy_ring_pop_copy, sy_ring_push,
 )
+from symphony._core.checksum cimport crc32c_raw
 from symphony._core.hashing cimport cut_points_raw, sha256_raw
 
 
@@ -112,3 +113,11 @@ def sha256(const uint8_t[::1] data):
     with nogil:
         sha256_raw(&data[0] if data.shape[0] else NULL, data.shape[0], out)
     return bytes(out[:32])
+
+
+def crc32c(const uint8_t[::1] data, uint32_t value=0):
+    """CRC-32C of ``data`` continuing ``value`` (GIL released), via ``checksum.pxd``."""
+    cdef uint32_t out
+    with nogil:
+        out = crc32c_raw(value, &data[0] if data.shape[0] else NULL, data.shape[0])
+    return out

@@ -7,9 +7,9 @@ import os
 import random
 
 import pytest
-from symphony_embed_demo import _loops, cut_points, push_pop, push_pop_inline, sha256
+from symphony_embed_demo import _loops, crc32c, cut_points, push_pop, push_pop_inline, sha256
 
-from symphony._core import hashing
+from symphony._core import checksum, hashing
 from symphony._core.ring import Ring
 
 
@@ -62,3 +62,11 @@ def test_sha256():
     for n in (0, 3, 64, 100_000):
         data = random.Random(n).randbytes(n)
         assert sha256(data) == hashlib.sha256(data).digest()
+
+
+def test_crc32c():
+    for n in (0, 1, 63, 100_000):
+        data = random.Random(n).randbytes(n)
+        assert crc32c(data) == checksum.crc32c(data)
+        assert crc32c(data, 12345) == checksum.crc32c(data, 12345)
+    assert crc32c(b"123456789") == 0xE3069283

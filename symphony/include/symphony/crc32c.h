@@ -1,5 +1,8 @@
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) for symphony._core.checksum.
  *
+ * Header-only; shipped in symphony.get_include() so that `cimport symphony._core.checksum`
+ * compiles in other extensions (sy_crc32c_init() once before sy_crc32c).
+ *
  * Two paths, same results: SSE4.2's crc32 instruction when the CPU has it (checked once at
  * run time), else slicing-by-8 tables. `sy_crc32c(crc, p, n)` continues a running CRC: the
  * caller passes the previous *finalized* value (0 to start), like zlib.crc32.
