@@ -29,7 +29,7 @@ scalars = st.one_of(
         max_value=dt.datetime(9999, 12, 30),
         timezones=st.just(dt.UTC),
     ),
-    st.builds(ExtType, st.integers(0, 127), st.binary(max_size=20)),
+    st.builds(ExtType, st.integers(10, 127), st.binary(max_size=20))  # 1, 2: ids, big ints,
 )
 values = st.recursive(
     scalars,
