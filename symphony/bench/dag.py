@@ -14,7 +14,8 @@ run (../shared/PLATFORM.md). Cases (10,000 no-op nodes unless ``--nodes``):
   its ready set; loading the workflow document is shown separately;
 * **CPU-bound**: 16 nodes of pure-Python arithmetic on 1 vs 2 worker processes.
 
-Usage: ``symphony bench dag [--nodes N] [--rounds R] [--quick]``.
+Usage: ``symphony bench dag [--nodes N] [--rounds R] [--quick] [--only CASES]``
+(cases: overhead, resume, latency, cpu).
 """
 
 from __future__ import annotations
@@ -283,44 +284,48 @@ async def bench_resume(n: int, rounds: int, table: Table, tmp: Path) -> None:
 
 
 async def bench_cpu(rounds: int, nodes: int, work: int, table: Table) -> None:
-    from symphony.pit.dag_tracker import DagTracker, ProcessPoolNodeExecutor, RunOptions
-    from symphony.workflow.model import OperatorNode, Workflow
-
-    wf = Workflow(id="cpu", nodes=tuple(
-        OperatorNode(id=f"c{i}", operator="core.cpu", config={"n": work}) for i in range(nodes)))
-    times = {}
-    for procs in (1, 2):
-        ex = ProcessPoolNodeExecutor(procs)
-        await ex.warm_up()
-        eng = DagTracker(executors={"process": ex}, options=RunOptions(journal=False))
-        try:
-            times[procs] = await _median(lambda e=eng: _symphony_once(e, wf), rounds)  # type: ignore[misc]
-        finally:
-            await ex.aclose()
-    table.add(f"{nodes} CPU-bound nodes", "1 worker process", times[1] * 1e3)
-    table.add(f"{nodes} CPU-bound nodes", "2 worker processes", times[2] * 1e3,
-              f"speed-up {times[1] / times[2]:.2f}x (goal >= 1.9x)")
-    # the same work on a bare ProcessPoolExecutor: what the machine allows right now
+    """Rounds alternate between the four set-ups, so a change in the machine's load (other
+    processes on the 2 cores) hits them alike."""
     import concurrent.futures
     import multiprocessing
 
+    from symphony.pit.dag_tracker import DagTracker, ProcessPoolNodeExecutor, RunOptions
+    from symphony.workflow.model import OperatorNode, Workflow
     from symphony.workflow.ops.builtin import core_cpu
 
-    bare = {}
-    for procs in (1, 2):
-        with concurrent.futures.ProcessPoolExecutor(
-            procs, mp_context=multiprocessing.get_context("forkserver")
-        ) as pool:
-            list(pool.map(core_cpu, [{}] * 4, [{"n": 10}] * 4))
-
-            def batch(pool: concurrent.futures.ProcessPoolExecutor = pool) -> object:
-                return list(pool.map(core_cpu, [{}] * nodes, [{"n": work}] * nodes))
-
-            bare[procs] = _median_sync(batch, rounds)
-    table.add(f"{nodes} CPU-bound nodes", "ProcessPoolExecutor x1", bare[1] * 1e3,
-              "peer, same run")
-    table.add(f"{nodes} CPU-bound nodes", "ProcessPoolExecutor x2", bare[2] * 1e3,
-              f"peer speed-up {bare[1] / bare[2]:.2f}x")
+    wf = Workflow(id="cpu", nodes=tuple(
+        OperatorNode(id=f"c{i}", operator="core.cpu", config={"n": work}) for i in range(nodes)))
+    ours = {p: ProcessPoolNodeExecutor(p) for p in (1, 2)}
+    engines = {p: DagTracker(executors={"process": ex}, options=RunOptions(journal=False))
+               for p, ex in ours.items()}
+    ctx = multiprocessing.get_context("forkserver")
+    bare = {p: concurrent.futures.ProcessPoolExecutor(p, mp_context=ctx) for p in (1, 2)}
+    samples: dict[str, list[float]] = {k: [] for k in ("s1", "s2", "b1", "b2")}
+    try:
+        for p in (1, 2):
+            await ours[p].warm_up()
+            list(bare[p].map(core_cpu, [{}] * 4, [{"n": 10}] * 4))
+        for _ in range(rounds):
+            for p in (1, 2):
+                t0 = time.perf_counter()
+                await _symphony_once(engines[p], wf)
+                samples[f"s{p}"].append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                list(bare[p].map(core_cpu, [{}] * nodes, [{"n": work}] * nodes))
+                samples[f"b{p}"].append(time.perf_counter() - t0)
+    finally:
+        for ex in ours.values():
+            await ex.aclose()
+        for pool in bare.values():
+            pool.shutdown()
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    case = f"{nodes} CPU-bound nodes"
+    table.add(case, "1 worker process", med["s1"] * 1e3)
+    table.add(case, "2 worker processes", med["s2"] * 1e3,
+              f"speed-up {med['s1'] / med['s2']:.2f}x (goal >= 1.9x)")
+    table.add(case, "ProcessPoolExecutor x1", med["b1"] * 1e3, "peer, same rounds")
+    table.add(case, "ProcessPoolExecutor x2", med["b2"] * 1e3,
+              f"peer speed-up {med['b1'] / med['b2']:.2f}x")
 
 
 async def bench_latency(rounds: int, table: Table) -> None:
@@ -389,8 +394,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("--nodes", type=int, default=10_000)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--quick", action="store_true", help="1,000 nodes, 3 rounds")
-    p.add_argument("--skip-cpu", action="store_true")
+    p.add_argument("--only", default="overhead,resume,latency,cpu",
+                   help="comma-separated cases: overhead (includes recording), resume, "
+                   "latency, cpu")
     args = p.parse_args(argv)
+    only = set(args.only.split(","))
     n, rounds = (1000, 3) if args.quick else (args.nodes, args.rounds)
     from symphony.pit.dag_tracker import _kernel
 
@@ -406,23 +414,23 @@ def main(argv: list[str]) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="symphony-bench-dag-"))
 
     async def all_cases() -> None:
-        await bench_overhead(n, rounds, over, rec, tmp)
-        await bench_resume(n, rounds, res, tmp)
-        await bench_latency(rounds, lat)
-        if not args.skip_cpu:
-            await bench_cpu(3 if not args.quick else 1, 16, 3_000_000 if not args.quick
-                            else 500_000, cpu)
+        if "overhead" in only:
+            await bench_overhead(n, rounds, over, rec, tmp)
+        if "resume" in only:
+            await bench_resume(n, rounds, res, tmp)
+        if "latency" in only:
+            await bench_latency(rounds, lat)
+        if "cpu" in only:
+            await bench_cpu(rounds, 16, 500_000 if args.quick else 1_500_000, cpu)
 
     try:
         trio.run(all_cases)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    over.print()
-    rec.print()
-    res.print()
-    lat.print()
-    if not args.skip_cpu:
-        cpu.print()
+    for name, table in (("overhead", over), ("overhead", rec), ("resume", res),
+                        ("latency", lat), ("cpu", cpu)):
+        if name in only:
+            table.print()
     return 0
 
 
