@@ -5,10 +5,11 @@ One process run; every contender moves bytes between this process and one child 
 rounds (TARGETS.md "Shared-memory ring and allocator"). Cases:
 
 - throughput, two processes, 64 B and 4 KiB messages (child produces, parent consumes);
-- ping-pong round trip of 64 B messages, p50 and p99: *spin* (Symphony's default wait: spin
-  50 µs, then sleep), *sleep* (Symphony with ``spin_ns=0``: a futex every time; the peers all
-  block in the kernel), and *trio* (both sides trio tasks; the ring's eventfd doorbell vs
-  pyzmq DEALER/ROUTER driven by ``zmq`` sockets under ``trio.lowlevel.wait_readable``);
+- ping-pong round trip of 64 B messages, p50 and p99: *spin* (Symphony's default wait: an
+  adaptive spin of up to 50 µs, then a futex sleep), *sleep* (Symphony with ``spin_ns=0``: a
+  futex every time; the peers all block in the kernel), and *trio* (both sides trio tasks;
+  the ring's eventfd doorbell vs pyzmq DEALER/ROUTER driven by ``zmq`` sockets under
+  ``trio.lowlevel.wait_readable``);
 - the floor: a plain C ping-pong over ``ring.h`` (futex sleep), compiled at run time.
 
 Contenders: ``symphony`` (Cython), ``symphony-twin`` (pure Python), ``symphony batch64``
