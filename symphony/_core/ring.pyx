@@ -412,8 +412,8 @@ cdef class Ring:
                     rc = -100
             else:
                 PyBuffer_Release(&view)
-        limit = _timeout_ns(timeout)
-        deadline = time.monotonic_ns() + limit
+        limit = -1 if timeout is None else _timeout_ns(timeout)
+        deadline = 0 if limit < 0 else time.monotonic_ns() + limit
         while True:
             if rc == -100:
                 rc = self._push_one(data)
@@ -608,9 +608,9 @@ cdef class Ring:
             if data is not None:
                 return data
             tried = True
-        limit = _timeout_ns(timeout)
+        limit = -1 if timeout is None else _timeout_ns(timeout)
         self._live()
-        deadline = time.monotonic_ns() + limit
+        deadline = 0 if limit < 0 else time.monotonic_ns() + limit
         while True:
             if not tried:
                 sy_ring_consumer_sync(&self._r)
