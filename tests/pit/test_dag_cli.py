@@ -164,3 +164,55 @@ def test_every_shipped_example_runs(example: str, tmp_path: Path,
     out = capsys.readouterr().out
     assert rc == 0, out
     assert "completed" in out and "wrote " in out
+
+
+def _wait_for(fn: object, what: str, limit: float = 30.0) -> None:
+    import time
+
+    deadline = time.monotonic() + limit
+    while not fn():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.01)
+
+
+def test_pause_resume_cancel_from_another_process(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from symphony.pit.dag_tracker.store import RunStore
+
+    doc = {
+        "schema": "symphony.workflow", "schema_version": 2, "id": "slow", "version": "1.0.0",
+        "nodes": [{"id": f"s{i}", "type": "operator", "operator": "core.sleep",
+                   "config": {"seconds": 0.02}, "inputs": [], "outputs": []}
+                  for i in range(500)],
+        "edges": [],
+    }
+    path = tmp_path / "slow.json"
+    path.write_text(json.dumps(doc))
+    state = tmp_path / "state"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "symphony.pit.dag_tracker.cli", "run", str(path), "-q",
+         "--concurrency", "2", "--state-dir", str(state)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    store = RunStore(state)
+    try:
+        _wait_for(lambda: store.list_runs() and store.list_runs()[0].get("pid"), "the run")
+        run_id = str(store.list_runs()[0]["id"])
+        assert main(["runs", "--state-dir", str(state), "--pause", run_id]) == 0
+        _wait_for(lambda: store.meta(run_id)["state"] == "paused", "paused")
+        assert main(["runs", "--state-dir", str(state), "--resume", run_id]) == 0
+        _wait_for(lambda: store.meta(run_id)["state"] == "running", "running again")
+        assert main(["runs", "--state-dir", str(state), "--cancel", run_id]) == 0
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1, err
+    assert "cancelled" in out
+    assert store.meta(run_id)["state"] == "cancelled"
+    commands = [e["command"] for e in store.audit_log(run_id)]
+    assert commands == ["start", "pause", "resume", "cancel"]
+    capsys.readouterr()
+    assert main(["runs", "--state-dir", str(state), "--pause", run_id]) == 2
+    assert "nothing executes it" in capsys.readouterr().err

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -77,6 +79,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     runs.add_argument("--state-dir", type=Path, help="where runs are recorded")
     runs.add_argument("--json", action="store_true", help="print JSON")
     runs.add_argument("--limit", type=int, default=50, help="show at most this many")
+    ctl = runs.add_mutually_exclusive_group()
+    ctl.add_argument("--pause", metavar="RUN_ID", help="pause a running run")
+    ctl.add_argument("--resume", metavar="RUN_ID", help="resume a paused run")
+    ctl.add_argument("--cancel", metavar="RUN_ID", help="cancel a running or paused run")
     runs.set_defaults(func=cmd_runs)
 
 
@@ -263,10 +269,31 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     summary: RunSummary | None = None
 
+    async def control(task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Control commands from other processes (``symphony runs --pause/--resume/
+        --cancel``): SIGUSR1 pauses, SIGUSR2 resumes, SIGTERM cancels."""
+        with trio.open_signal_receiver(signal.SIGUSR1, signal.SIGUSR2,
+                                       signal.SIGTERM) as signals:
+            task_status.started()
+            async for signum in signals:
+                try:
+                    if signum == signal.SIGUSR1:
+                        run.pause()
+                    elif signum == signal.SIGUSR2:
+                        run.resume()
+                    else:
+                        run.cancel()
+                except SymphonyError as exc:  # e.g. pausing a paused run
+                    print(f"control: {exc}", file=err)
+
     async def main() -> None:
         nonlocal summary
         try:
-            summary = await run.execute()
+            async with trio.open_nursery() as nursery:
+                await nursery.start(control)
+                store.update(run.id, pid=os.getpid())
+                summary = await run.execute()
+                nursery.cancel_scope.cancel()
         finally:
             with trio.CancelScope(shield=True):
                 await engine.aclose()
@@ -323,12 +350,41 @@ def _print_summary(summary: object, run: object, as_json: bool, out: TextIO) -> 
             print(f"  wrote {o['path']}", file=out)
 
 
+def _signal_run(store: object, run_id: str, command: str, signum: int) -> int:
+    """Send a control command to the process executing ``run_id``."""
+    from symphony.pit.dag_tracker.store import RunStore
+
+    assert isinstance(store, RunStore)
+    try:
+        meta = store.meta(run_id)
+    except SymphonyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    state, pid = meta.get("state"), meta.get("pid")
+    if state not in ("running", "paused") or not isinstance(pid, int):
+        print(f"error: run {run_id} is {state}; nothing executes it", file=sys.stderr)
+        return 2
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        print(f"error: run {run_id}: its process {pid} is gone (resume it with "
+              f"`symphony run --resume {run_id}`)", file=sys.stderr)
+        return 2
+    print(f"sent {command} to run {run_id} (process {pid})")
+    return 0
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     """``symphony runs``."""
     from symphony.pit.dag_tracker.store import RunStore
 
     store = _store(args, _config())
     assert isinstance(store, RunStore)
+    for command, signum in (("pause", signal.SIGUSR1), ("resume", signal.SIGUSR2),
+                            ("cancel", signal.SIGTERM)):
+        run_id = getattr(args, command, None)
+        if run_id:
+            return _signal_run(store, run_id, command, signum)
     runs = store.list_runs()[: max(0, args.limit)]
     if args.json:
         print(json.dumps(runs, indent=2))
