@@ -112,6 +112,7 @@ cdef extern from "symphony/ring.h" nogil:
     int sy_ring_note_pending(sy_ring *r, uint32_t limit)
     int sy_ring_nonempty(sy_ring *r)
     int sy_ring_wait_readable(sy_ring *r, int64_t timeout_ns, int64_t spin_ns)
+    int sy_ring_nearly_full(sy_ring *r, uint32_t length)
     int sy_ring_wait_writable(sy_ring *r, uint64_t need, int64_t timeout_ns, int64_t spin_ns)
     int64_t sy_ring_pop_copy(sy_ring *r, void *out, uint64_t outcap)
 

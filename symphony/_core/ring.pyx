@@ -395,6 +395,13 @@ cdef class Ring:
             _timeout_ns(timeout)  # validate before touching the ring, as the twin does
         if self._mapped and type(data) is bytes:  # fast path: bytes, no buffer protocol
             if <uint64_t>PyBytes_GET_SIZE(data) <= self._r.inline_limit:
+                if sy_ring_nearly_full(&self._r, <uint32_t>PyBytes_GET_SIZE(data)):
+                    # the consumer is behind: let it drain an eighth of the ring before we
+                    # touch its head again (see sy_ring_nearly_full)
+                    need = SY_REC_SIZE(<uint64_t>PyBytes_GET_SIZE(data))
+                    left = -1 if timeout is None else <int64_t>(timeout * 1e9)
+                    with nogil:
+                        sy_ring_wait_writable(&self._r, need, left, spin)
                 rc = sy_ring_push(&self._r, PyBytes_AS_STRING(data),
                                   <uint32_t>PyBytes_GET_SIZE(data), 0)
                 if rc == SY_RING_PUSHED:

@@ -593,6 +593,21 @@ static inline int sy_ring_fits(sy_ring *r, uint64_t need) {
     return t + total - sy_ld64(SY_U64(r, SY_RING_OFF_HEAD)) <= r->cap;
 }
 
+/* Producer (single-producer mode): would a push of `len` bytes have to re-read the head, and
+ * then find less than an eighth of the ring free? push_wait then waits (hysteresis) instead of
+ * pushing into the last few bytes: re-reading the head on every push while the consumer is
+ * behind bounces the head's cache line on every pop and slows the consumer down. */
+static inline int sy_ring_nearly_full(sy_ring *r, uint32_t len) {
+    if (r->flags & SY_RING_MULTI_PRODUCER) return 0;
+    sy_ring_producer_sync(r);
+    uint64_t rec = SY_REC_SIZE(len), t = r->tail_local, off = t & r->mask;
+    uint64_t need = rec + (off + rec > r->cap ? r->cap - off : 0);
+    if (t + need - r->head_cache <= r->cap) return 0;
+    r->head_cache = sy_ld64(SY_U64(r, SY_RING_OFF_HEAD));
+    uint64_t want = need + r->cap / 8 <= r->cap ? need + r->cap / 8 : need;
+    return t + want - r->head_cache > r->cap;
+}
+
 /* Producer: wait until `need` bytes (a record size) could fit; spin, then futex.
  * Hysteresis: once the ring was full, wait for an eighth of it to drain (or `need`, if
  * larger), polling the head about once a microsecond. Polling it in a tight loop would bounce
