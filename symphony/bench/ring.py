@@ -498,7 +498,7 @@ def rtt_c(samples: int, spin_ns: int) -> tuple[float, float] | None:
 def main(argv: list[str]) -> int:
     """Run every case and print the tables. Returns 0."""
     ap = argparse.ArgumentParser(prog="symphony bench ring", description=__doc__.split("\n")[0])
-    ap.add_argument("--rounds", type=int, default=3, help="rounds per figure (median)")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds per figure (median)")
     ap.add_argument("--base", type=int, default=20_000, help="messages per round, scaled")
     ap.add_argument("--samples", type=int, default=3000, help="round trips per RTT figure")
     ap.add_argument("--quick", action="store_true", help="a tenth of the work (smoke run)")
