@@ -15,10 +15,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("kernel", choices=sorted(KERNEL_SUITES))
     parser.add_argument("module", help="importable module implementing the kernel's API")
     parser.add_argument("--examples", type=int, default=50, help="Hypothesis examples per check")
+    parser.add_argument(
+        "--derandomize", action="store_true", help="draw the same examples on every run"
+    )
     args = parser.parse_args(argv)
     candidate = importlib.import_module(args.module)
     try:
-        check_kernel(args.kernel, candidate, max_examples=args.examples)
+        check_kernel(
+            args.kernel, candidate, max_examples=args.examples, derandomize=args.derandomize
+        )
     except AssertionError as exc:
         print(f"FAIL: {args.module} disagrees with symphony.reference.{args.kernel}:\n{exc}")
         return 1

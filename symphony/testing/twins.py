@@ -49,6 +49,9 @@ def outcome(fn: Callable[[], Any]) -> Outcome:
     return ("ok", _plain(value))
 
 
+_DERANDOMIZE = False  # set by check_kernel for the duration of one suite
+
+
 def _call(fn: Callable[..., Any], args: Any) -> Any:
     if isinstance(args, dict):
         return fn(**args)
@@ -64,16 +67,23 @@ def assert_twins_agree(
     *,
     max_examples: int = 100,
     compare: Callable[[Outcome, Outcome], bool] | None = None,
+    derandomize: bool = False,
 ) -> None:
     """Draw arguments from ``strategy`` and assert ``fn_a`` and ``fn_b`` agree on each.
 
     A drawn tuple is passed as positional arguments, a dict as keyword arguments, anything
     else as the single argument. Agreement is ``outcome(a) == outcome(b)`` (same value, or the
-    same exception class) unless ``compare`` says otherwise. Raises :class:`AssertionError`
-    (Hypothesis prints the shrunk falsifying example).
+    same exception class) unless ``compare`` says otherwise. ``derandomize=True`` draws the
+    same examples on every run (for CI gates). Raises :class:`AssertionError` (Hypothesis
+    prints the shrunk falsifying example).
     """
 
-    @settings(max_examples=max_examples, deadline=None, database=None)
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=derandomize or _DERANDOMIZE,
+    )
     @given(strategy)
     def agree(args: Any) -> None:
         a = outcome(lambda: _call(fn_a, args))
@@ -208,7 +218,13 @@ def _toposort(cand: Any, ref: Any, n: int) -> None:
 
 
 def _machine_settings(n: int) -> settings:
-    return settings(max_examples=n, stateful_step_count=40, deadline=None, database=None)
+    return settings(
+        max_examples=n,
+        stateful_step_count=40,
+        deadline=None,
+        database=None,
+        derandomize=_DERANDOMIZE,
+    )
 
 
 def _alloc(cand: Any, ref: Any, n: int) -> None:
@@ -239,9 +255,12 @@ def check_kernel(
     reference: ModuleType | Any | None = None,
     *,
     max_examples: int = 50,
+    derandomize: bool = False,
 ) -> None:
     """Run the differential suite of ``kernel`` with ``candidate`` against ``reference``
-    (default: the specification, :mod:`symphony.reference`.<kernel>).
+    (default: the specification, :mod:`symphony.reference`.<kernel>). ``derandomize=True``
+    makes every run draw the same examples (a reproducible CI gate; the default explores new
+    ones each run).
 
     Raises:
         KeyError: no suite for ``kernel`` (see :data:`KERNEL_SUITES`).
@@ -251,4 +270,9 @@ def check_kernel(
         raise KeyError(f"no differential suite for kernel {kernel!r}; have {sorted(KERNEL_SUITES)}")
     if reference is None:
         reference = importlib.import_module(f"symphony.reference.{kernel}")
-    KERNEL_SUITES[kernel](candidate, reference, max_examples)
+    global _DERANDOMIZE
+    before, _DERANDOMIZE = _DERANDOMIZE, derandomize
+    try:
+        KERNEL_SUITES[kernel](candidate, reference, max_examples)
+    finally:
+        _DERANDOMIZE = before

@@ -1,8 +1,8 @@
 """A deliberately broken CRC-32C, to show that ``symphony.testing`` catches a bad kernel.
 
-It is the reference twin except that it silently ignores the seed ``value`` when the data
-is 3 bytes long -- the kind of edge-case slip a re-implementation makes (streaming through
-short tails then gives the wrong checksum).
+It is the reference twin except that its "short input" path (fewer than 8 bytes) forgets the
+running seed ``value`` -- the kind of edge-case slip a re-implementation makes (streaming
+through short tails then gives the wrong checksum).
 """
 
 from __future__ import annotations
@@ -16,6 +16,6 @@ __all__ = ["crc32c", "noop", "uses_hardware"]
 
 
 def crc32c(data: Buffer, value: int = 0) -> int:
-    if isinstance(data, bytes | bytearray) and len(data) == 3:
+    if isinstance(data, bytes | bytearray) and len(data) < 8:
         return _crc32c(data)
     return _crc32c(data, value)
