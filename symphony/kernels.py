@@ -14,19 +14,19 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Final, Literal
 
-__all__ = ["IMPLEMENTATION", "KERNELS", "PURE_PYTHON", "alloc", "checksum", "codec", "hashing", "toposort"]
+__all__ = ["IMPLEMENTATION", "KERNELS", "PURE_PYTHON", "alloc", "checksum", "codec", "hashing", "ring", "toposort"]
 
 PURE_PYTHON: Final = os.environ.get("SYMPHONY_PURE_PYTHON", "") not in ("", "0")
 """True when ``SYMPHONY_PURE_PYTHON`` is set to anything but ``""`` or ``"0"``."""
 
-KERNELS: Final = ("alloc", "checksum", "codec", "hashing", "toposort")
+KERNELS: Final = ("alloc", "checksum", "codec", "hashing", "ring", "toposort")
 """The kernel modules, by name (each exists in both ``_core`` and ``reference``)."""
 
 if TYPE_CHECKING or PURE_PYTHON:
-    from symphony.reference import alloc, checksum, codec, hashing, toposort
+    from symphony.reference import alloc, checksum, codec, hashing, ring, toposort
 else:
     try:
-        from symphony._core import alloc, checksum, codec, hashing, toposort
+        from symphony._core import alloc, checksum, codec, hashing, ring, toposort
     except ImportError as exc:
         raise ImportError(
             "symphony's Cython kernels are not built (importing symphony._core failed: "
