@@ -5,7 +5,7 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
-.PHONY: kernels run test test-kernels-pure check build-check clean
+.PHONY: kernels run test test-kernels-pure check docs build-check clean
 
 $(PY):
 	# Resolve a pyenv shim to the real interpreter, then make the venv from it.
@@ -13,7 +13,7 @@ $(PY):
 
 $(STAMP): $(PY) pyproject.toml setup.py
 	$(PY) -m pip install --quiet 'setuptools>=77' 'Cython>=3.1,<4' wheel
-	$(PY) -m pip install --quiet --no-build-isolation -e '.[test,bench]'
+	$(PY) -m pip install --quiet --no-build-isolation -e '.[test,bench,docs]'
 	touch $(STAMP)
 
 # Rebuild changed kernels in place (nothing rebuilds on import).
@@ -32,6 +32,9 @@ test-kernels-pure: kernels
 check: kernels
 	$(VENV)/bin/ruff check symphony tests asv_benchmarks
 	$(VENV)/bin/mypy
+
+docs: kernels
+	$(VENV)/bin/sphinx-build -q -W -b html docs docs/_build/html
 
 build-check: $(STAMP)
 	rm -rf dist && $(PY) -m build --sdist --wheel --outdir dist . > dist.log 2>&1 || (tail -40 dist.log; exit 1)
