@@ -183,7 +183,7 @@ async def _transport_cases(kind: str, n: int, rounds: int, size: int,
     payload = b"x" * size
     n = max(BATCH, n // BATCH * BATCH)  # whole batches: the child counts n frames a round
     with tempfile.TemporaryDirectory() as d:
-        for role in ("sink", "echo"):
+        for role in ("sink", "echo") if size == 64 else ("sink",):
             path = os.path.join(d, f"{kind}-{role}.sock")
             async with trio.open_nursery() as nursery:
                 server, incoming, hold = _serve_one(kind, path)

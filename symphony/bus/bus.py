@@ -58,7 +58,7 @@ from symphony.commons.errors import (
 )
 from symphony.commons.health import HealthStatus
 from symphony.protocol.codecs import Codec, get_codec
-from symphony.protocol.envelope import PROTOCOL_VERSION, Kind, Message, new_id
+from symphony.protocol.envelope import PROTOCOL_VERSION, Message, new_id
 from symphony.transport.base import Transport
 
 __all__ = ["Bus", "BusStats", "Handler", "Link"]
@@ -79,6 +79,15 @@ def _msg(kind: int, type_: str, payload: Any, source: str, target: str, cid: Any
         Message,
         (PROTOCOL_VERSION, new_id(), cid, kind, type_, 1, source, target, _now_ns(), None,
          _NORMAL, payload, {}),
+    )
+
+
+def _reply(msg: Message, payload: Any, kind: int = _RESPONSE) -> Message:
+    """``msg.reply(payload)`` without the header checks (fields come from a valid message)."""
+    return _tuple_new(
+        Message,
+        (PROTOCOL_VERSION, new_id(), msg[1], kind, msg[4], msg[5], msg[7], msg[6], _now_ns(),
+         None, msg[10], payload, {}),
     )
 
 
@@ -488,15 +497,13 @@ class Bus:
             for h in handlers:
                 result = await h(msg)
                 if result is not None:
-                    return result if type(result) is Message else msg.reply(result)
+                    return result if type(result) is Message else _reply(msg, result)
         except (trio.Cancelled, RequestTimeout):
             raise
         except Exception as exc:
             self.stats.handler_errors += 1
-            return msg.reply(
-                {"type": type(exc).__name__, "message": str(exc)}, kind=Kind.ERROR
-            )
-        return msg.reply(None)
+            return _reply(msg, {"type": type(exc).__name__, "message": str(exc)}, _ERROR)
+        return _reply(msg, None)
 
     # ---- pub/sub ---------------------------------------------------------------------
     def subscribe(
