@@ -43,7 +43,7 @@ from symphony.bench._common import Table, optional, percentile
 from symphony.bus import Bus, PubSub, Router
 from symphony.protocol import Message
 from symphony.transport import Transport, UnixServer, connect_unix, spawn_stdio
-from symphony.transport.shm import ShmServer, connect_shm
+from symphony.transport.shm import SPIN_SECONDS, ShmServer, connect_shm
 
 __all__ = ["main"]
 
@@ -57,7 +57,12 @@ BATCH = 256
 
 # ======================================================================= child process side
 async def _child_transport(kind: str, path: str) -> Transport:
-    return await (connect_shm(path) if kind == "shm" else connect_unix(path))
+    if kind.startswith("shm"):
+        t = await connect_shm(path)
+        if kind == "shm-spin":
+            t.spin = SPIN_SECONDS
+        return t
+    return await connect_unix(path)
 
 
 async def _child_main(role: str, kind: str, path: str, n: int) -> None:
@@ -174,7 +179,9 @@ def _serve_one(
         await got.send(t)
         await hold.wait()
 
-    server: Any = ShmServer(path, handler) if kind == "shm" else UnixServer(path, handler)
+    server: Any = (
+        ShmServer(path, handler) if kind.startswith("shm") else UnixServer(path, handler)
+    )
     return server, incoming, hold
 
 
@@ -191,6 +198,8 @@ async def _transport_cases(kind: str, n: int, rounds: int, size: int,
                 proc = _spawn(role, kind, path, n)
                 try:
                     t = await incoming.receive()
+                    if kind == "shm-spin":
+                        t.spin = SPIN_SECONDS  # type: ignore[attr-defined]
                     if role == "sink":
                         for label, batched in (("single", False), (f"batch {BATCH}", True)):
                             rates = []
@@ -340,17 +349,17 @@ def _zmq_cases(n: int, rounds: int, tp: Table, rtt: Table) -> None:
         for size, count in ((64, n), (1024, n // 4)):
             for who in (ZMQ_PUSH, ZMQ_PUB):
                 rate = _zmq_throughput(zmq, d, who, size, count, rounds, packed=False)
-                for kind in ("shm", "unix"):  # pyzmq ipc:// is the peer of both
-                    tp.add(f"{kind} {size} B single", who, rate)
+                for kind in ("shm", "unix", "shm-spin")[: 3 if size == 64 else 2]:
+                    tp.add(f"{kind} {size} B single", who, rate)  # pyzmq ipc: the peer of all
                     if size == 64:
                         tp.add(f"{kind} 64 B bus publish", who, rate)
             packed = _zmq_throughput(zmq, d, ZMQ_PUSH, size, count, rounds, packed=True)
-            for kind in ("shm", "unix"):
+            for kind in ("shm", "unix", "shm-spin")[: 3 if size == 64 else 2]:
                 tp.add(f"{kind} {size} B batch {BATCH}", ZMQ_PUSH + " packed", packed,
                        f"{BATCH} messages per frame")
         for who in (ZMQ_REQ, ZMQ_DEALER):
             samples = _zmq_rtt(zmq, d, who, rounds)
-            for kind in ("shm", "unix"):
+            for kind in ("shm", "unix", "shm-spin"):
                 _add_rtt(rtt, f"{kind} ping-pong", who, samples)
                 _add_rtt(rtt, f"{kind} request->response", who, samples)
 
@@ -626,6 +635,7 @@ async def _run(args: argparse.Namespace) -> None:
         await _transport_cases(kind, n, rounds, 64, tp, rtt)
         await _transport_cases(kind, n // 4, rounds, 1024, tp, rtt)
         await _bus_cases(kind, n // 4, rounds, tp, rtt)
+    await _transport_cases("shm-spin", n, rounds, 64, tp, rtt)
     await trio.to_thread.run_sync(_zmq_cases, n, rounds, tp, rtt)
     for case in ("shm 64 B single", "shm request->response p50"):
         (tp if "single" in case else rtt).add(case, "NATS (nats-py)", None, "no server here")

@@ -103,7 +103,7 @@ class BatchSender(Generic[T]):
         self._room = trio.lowlevel.ParkingLot()
         self._flushed = trio.lowlevel.ParkingLot()
         self._scope: trio.CancelScope | None = None
-        self._running = False
+        self._sending = False
         self.batches_sent = 0
         self.items_sent = 0
         self.error: BaseException | None = None
@@ -112,6 +112,11 @@ class BatchSender(Generic[T]):
     def queued(self) -> int:
         """Items accepted and not yet handed to ``send_batch``."""
         return self._batcher.pending + sum(map(len, self._ready))
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and no batch being sent: a direct write now keeps the order."""
+        return not self._sending and not self._ready and self._batcher.pending == 0
 
     def add_nowait(self, item: T) -> None:
         """Queue ``item`` without yielding.
@@ -175,7 +180,11 @@ class BatchSender(Generic[T]):
                 if self._room:
                     self._room.unpark_all()
                 if batch:
-                    await self._send(batch)
+                    self._sending = True
+                    try:
+                        await self._send(batch)
+                    finally:
+                        self._sending = False
                     self.batches_sent += 1
                     self.items_sent += len(batch)
                 if not self.queued:

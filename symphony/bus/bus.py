@@ -151,8 +151,18 @@ class Link:
     def send_nowait(self, msg: Message) -> None:
         if self.closed:
             raise ConnectionClosed(f"link {self.name} to {self.peer!r} is closed")
+        frame = self.codec.encode(msg)
+        if msg[3] != _EVENT and self.sender.idle:
+            # requests, replies, heartbeats: write now (no scheduler pass) when that keeps
+            # the order; events go through the batcher (throughput)
+            try:
+                if self.transport.send_nowait(frame):
+                    self.bus.stats.forwarded += 1
+                    return
+            except ConnectionClosed:
+                pass  # the sender task reports it and takes the link down
         try:
-            self.sender.add_nowait(self.codec.encode(msg))
+            self.sender.add_nowait(frame)
         except trio.BrokenResourceError:
             raise ConnectionClosed(f"link {self.name} to {self.peer!r} is down") from None
         self.bus.stats.forwarded += 1
@@ -160,6 +170,11 @@ class Link:
     async def send(self, msg: Message) -> None:
         if self.closed:
             raise ConnectionClosed(f"link {self.name} to {self.peer!r} is closed")
+        try:
+            self.send_nowait(msg)
+            return
+        except trio.WouldBlock:
+            pass
         try:
             await self.sender.add(self.codec.encode(msg))
         except trio.BrokenResourceError:

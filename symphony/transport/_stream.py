@@ -175,6 +175,25 @@ class StreamTransport(Transport):
         self._check_send(n)
         await self._send_bytes(self._encode(frame), 1, n)
 
+    def send_nowait(self, frame: bytes | bytearray | memoryview) -> bool:
+        n = len(frame)
+        self._check_send(n)
+        if self._out:
+            return False
+        data = self._encode(frame)
+        try:
+            k = self._io.write(data)
+        except BlockingIOError:
+            return False
+        except OSError as exc:
+            raise self._gone(exc) from exc
+        self.stats.frames_sent += 1
+        self.stats.bytes_sent += n
+        if k < len(data):  # the rest goes out with the next send / flush
+            self._out.append(memoryview(data)[k:])
+            self._out_bytes += len(data) - k
+        return True
+
     async def send_many(self, frames: Iterable[bytes | bytearray | memoryview]) -> None:
         await self._fair()
         parts = []

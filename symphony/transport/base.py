@@ -104,6 +104,15 @@ class Transport(abc.ABC):
             LocalProtocolError: the frame is larger than ``max_frame``.
         """
 
+    def send_nowait(self, frame: bytes | bytearray | memoryview) -> bool:
+        """Send ``frame`` now if that needs no waiting; False (nothing sent) otherwise.
+
+        The zero-scheduler-pass path for latency-sensitive frames. Never reorders: it
+        refuses while earlier frames are still queued. Raises like :meth:`send`.
+        """
+        self._check_send(len(frame))
+        return False
+
     async def send_many(self, frames: Iterable[bytes | bytearray | memoryview]) -> None:
         """Queue several frames in order (transports coalesce them into fewer writes)."""
         for frame in frames:

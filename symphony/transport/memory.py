@@ -46,6 +46,20 @@ class MemoryTransport(Transport):
         self.stats.frames_sent += 1
         self.stats.bytes_sent += n
 
+    def send_nowait(self, frame: bytes | bytearray | memoryview) -> bool:
+        n = len(frame)
+        self._check_send(n)
+        try:
+            self._tx.send_nowait(frame if type(frame) is bytes else bytes(frame))
+        except trio.WouldBlock:
+            return False
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self._peer_gone = True
+            raise ConnectionClosed("memory transport: the peer is gone") from None
+        self.stats.frames_sent += 1
+        self.stats.bytes_sent += n
+        return True
+
     async def send_many(self, frames: Iterable[bytes | bytearray | memoryview]) -> None:
         for frame in frames:
             await self.send(frame)
