@@ -119,3 +119,11 @@ async def test_shm_server_and_client(tmp_path: Path) -> None:
                 nursery.cancel_scope.cancel()
 
     await check_transport(make)
+
+
+def test_no_shared_memory_segment_left_behind() -> None:
+    """Every shm test above unlinked its rings (the handshake unlinks them once attached)."""
+    import os
+
+    mine = [n for n in os.listdir("/dev/shm") if n.startswith(f"sy-shm-{os.getpid()}-")]
+    assert mine == []
