@@ -63,9 +63,10 @@ SPIN_SECONDS: Final = 25e-6
 """A good value for :attr:`ShmTransport.spin` on a dedicated pair of cores (the default is 0:
 no spin). A spinning receiver polls its ring (``Ring.wait_readable``, blocking the trio loop)
 before parking on the doorbell, only when a frame arrived within :data:`SPIN_WINDOW` and no
-other task is runnable. It doubles single-frame throughput and cuts a transport ping-pong
-from ~75 to ~45 µs here, but costs the bus's request/response (the spinner takes the core
-the peer needs on these shared 2-core machines), hence off by default."""
+other task is runnable. In ``symphony bench bus`` runs it cut the transport ping-pong p50
+(65 -> 51 µs, 76 -> 43 µs) but made the bus's request/response slower (the spinner takes
+the core the peer needs on these shared 2-core machines) and its effect on throughput was
+within run-to-run noise, hence off by default."""
 
 SPIN_WINDOW: Final = 0.002
 """Longest a parked receiver goes without checking the control channel (peer death, EOF)."""
