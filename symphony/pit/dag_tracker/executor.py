@@ -909,12 +909,21 @@ class Run:
             )
         return out
 
-    def _release(self, tracker: object) -> None:
-        """Admit every node the tracker hands out; skipped ones are done at once."""
+    def _release(self, tracker: object, run_inline: bool = False) -> None:
+        """Admit every node the tracker hands out; skipped ones are done at once.
+
+        With ``run_inline`` (a worker calling), cheap synchronous nodes without a policy are
+        run right here while the worker's time slice lasts — no queue, no coroutine — and
+        what they release is admitted in the same loop. Otherwise nodes are queued.
+        """
         tr = cast(_Tracker, tracker)
         st = self._state
         queue = self._queue
-        now = time.perf_counter()
+        mode = self._mode
+        policy = self._policy
+        perf = time.perf_counter
+        now = perf()
+        budget = self._last_yield + self.options.yield_interval
         while True:
             ready = tr.ready()
             if not ready:
@@ -926,18 +935,23 @@ class Run:
                     spec = self._in[i]
                     if spec is None:
                         d = self._defaults[i]
-                        st[i] = READY
-                        self._t_ready[i] = now
-                        queue.append((i, dict(d) if d else {}))
-                        continue
-                    inputs = self._gather(i, spec)
-                    if inputs is None:
-                        if st[i] == SKIPPED:
-                            done.append(i)
-                        continue  # else blocked by an upstream failure: never done
+                        inputs: dict[str, object] = dict(d) if d else {}
+                    else:
+                        got = self._gather(i, spec)
+                        if got is None:
+                            if st[i] == SKIPPED:
+                                done.append(i)
+                            continue  # else blocked by an upstream failure: never done
+                        inputs = got
                     st[i] = READY
                     self._t_ready[i] = now
-                    queue.append((i, inputs))
+                    if (run_inline and mode[i] == _INLINE and policy[i] is None
+                            and not self._paused and not self._stop_reason and now < budget):
+                        if self._run_inline(i, inputs):
+                            done.append(i)
+                        now = perf()
+                    else:
+                        queue.append((i, inputs))
                 elif s in (SUCCEEDED, SKIPPED):
                     done.append(i)  # complete before a resume
             if not done:
@@ -946,6 +960,38 @@ class Run:
         if queue and self._parked and not self._wake_pending:
             self._wake_pending = True
             self._lot.unpark()
+
+    def _run_inline(self, i: int, inputs: Mapping[str, object]) -> bool:
+        """Run a READY inline node without a policy synchronously; True if it succeeded."""
+        st = self._state
+        new = _NT[st[i] * 16 + E_START]
+        if new < 0:
+            self._move(i, E_START)  # raises InvalidStateTransition
+        st[i] = new
+        self._attempts[i] = 1
+        self._t_start[i] = time.perf_counter()
+        self._record(i, RUNNING, 1)
+        events = self._sink is not None and self._sink.active
+        if events:
+            self._event(i, RUNNING, "1")
+        try:
+            out = self._fn[i](inputs, self._cfg[i])
+            if type(out) is not dict:
+                out = _check_outputs(self.ids[i], out)
+        except Exception as exc:  # a node's failure is data
+            self._node_failed(i, exc)
+            return False
+        new = _NT[st[i] * 16 + E_SUCCEED]
+        if new < 0:
+            self._move(i, E_SUCCEED)  # raises InvalidStateTransition
+        st[i] = new
+        self._t_end[i] = time.perf_counter()
+        self._outputs[i] = out
+        self._record(i, SUCCEEDED, out)
+        self._ndone += 1
+        if events:
+            self._event(i, SUCCEEDED)
+        return True
 
     def _gather(
         self,
@@ -1041,8 +1087,9 @@ class Run:
                 await self._run_node(i, inputs)
             finally:
                 self._inflight -= 1
-            self._tracker.done(i) if self._state[i] == SUCCEEDED else None
-            self._release(self._tracker)
+            if self._state[i] == SUCCEEDED:
+                self._tracker.done(i)
+            self._release(self._tracker, run_inline=True)
             if self._inflight == 0 and not queue:
                 self._finished = True
                 lot.unpark_all()
