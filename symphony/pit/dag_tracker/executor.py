@@ -956,7 +956,7 @@ class Run:
                     done.append(i)  # complete before a resume
             if not done:
                 break
-            tr.done(done)
+            tr.done(done[0] if len(done) == 1 else done)  # an int is the kernel's fast path
         if queue and self._parked and not self._wake_pending:
             self._wake_pending = True
             self._lot.unpark()
