@@ -247,6 +247,22 @@ async def _shape(n: int, shape: str, edges: list[tuple[int, int]], rounds: int, 
 
     t = await _median(with_events, rounds)
     rec.add("events, 1 subscriber", "symphony", t * us, f"+{(t - t_async) * us:.2f} µs/node")
+    from symphony.pit.dag_tracker import RunStore
+
+    both = DagTracker(sink=hub, store=RunStore(Path(tempfile.mkdtemp(dir=tmp))))
+
+    async def journal_and_events() -> None:
+        await _symphony_once(both, wf_async)
+        while True:
+            try:
+                sub.receive_nowait()
+            except trio.WouldBlock:
+                break
+
+    t = await _median(journal_and_events, rounds)
+    rec.add("journal + events", "symphony", t * us,
+            f"+{(t - t_async - t_doc) * us:.2f} µs/node beyond saving the document "
+            "(TARGETS <= 2)")
 
 
 async def bench_resume(n: int, rounds: int, table: Table, tmp: Path) -> None:

@@ -131,6 +131,9 @@ _KIND = {
     WAITING: "node.waiting",
 }
 
+_new_event = tuple.__new__
+_now = time.time
+
 NodeFn: TypeAlias = Callable[[Mapping[str, object], object], object]
 
 
@@ -667,11 +670,10 @@ class Run:
                 self._write()
 
     def _event(self, i: int, code: int, detail: str = "") -> None:
-        self._evbuf.append(
-            ProgressEvent(
-                _KIND[code], self.id, self.ids[i], self._ndone, self._n, time.time(), detail
-            )
-        )
+        self._evbuf.append(_new_event(  # tuple.__new__ directly: one Python frame less
+            ProgressEvent,
+            (_KIND[code], self.id, self.ids[i], self._ndone, self._n, _now(), detail),
+        ))
         if self._jbuf is None and not self._flush_wanted:
             self._flush_wanted = True
             self._flush_lot.unpark()
