@@ -583,3 +583,42 @@ class HandlerError(BusError):
 
 class SubscriberDisconnected(BusError):
     """A subscription with the ``disconnect`` policy fell behind and was closed by the bus."""
+
+
+# --------------------------------------------------------------------------- appended: pit pool / arbitration / stale
+class PitError(SymphonyError):
+    """Root of the Pit services' errors (pool manager, arbitration engine, stale manager)."""
+
+    category = "pit"
+
+
+class ModelNotFound(PitError, NotFoundError):
+    """The pool has no model registered under this id."""
+
+    category = "pit"
+
+
+class ModelNotReady(PitError):
+    """A non-waiting allocation found the model not hot (cold, warming, cooling or failed)."""
+
+
+class ModelLoadError(PitError):
+    """A model could not be loaded (missing file, bad weights, missing optional package)."""
+
+
+class ModelFailed(PitError):
+    """A loaded model stopped working (its host died or missed heartbeats) or gave up."""
+
+
+class PoolMemoryExhausted(PitError):
+    """The pool cannot make room for a model within its memory budget (all others in use)."""
+
+
+class ArbitrationError(PitError, ValidationError):
+    """A request or conflict the arbitration engine cannot accept (named in the message)."""
+
+    category = "pit"
+
+
+class StaleSafetyError(PitError):
+    """The stale manager refused an action that would lose pinned or high-value data."""
