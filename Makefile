@@ -20,8 +20,9 @@ $(STAMP): $(PY) pyproject.toml setup.py
 kernels: $(STAMP)
 	$(PY) setup.py -q build_ext --inplace
 
+# The main job: a workflow that scans this repository and writes a report (build/repo_report.md).
 run: kernels
-	$(VENV)/bin/symphony doctor
+	$(VENV)/bin/symphony run examples/workflows/repo_report.json --param root=. --param output=build/repo_report
 
 test: kernels
 	$(VENV)/bin/pytest -p no:cacheprovider -q --cov=symphony --cov-report=term:skip-covered --cov-fail-under=80

@@ -1,6 +1,9 @@
 """The ``symphony`` command.
 
 Subcommands:
+  run WORKFLOW      validate and run a workflow or template file (--param k=v, --resume ID)
+  runs              past runs and their state; control a running one
+  artifacts ...     the content-addressed artifact store (put/get/show/history/search/...)
   doctor            version, kernel implementation, config files, data dirs, optional tools
   bench AREA ...    Symphony and its peers side by side in one process run (see
                     :mod:`symphony.bench`); ``symphony bench --list`` shows the areas
@@ -129,7 +132,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_cmd_bench)
 
     from symphony.pit.artifacts.cli import register as register_artifacts
+    from symphony.pit.dag_tracker.cli import register as register_runs
 
+    register_runs(sub)
     register_artifacts(sub)
     return parser
 

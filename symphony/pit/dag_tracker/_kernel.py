@@ -1,6 +1,5 @@
-"""The toposort kernel for the executor: :mod:`symphony.kernels` once it lists ``toposort``,
-else the compiled :mod:`symphony._core.toposort` (the reference twin under
-``SYMPHONY_PURE_PYTHON=1``)."""
+"""The toposort kernel for the executor, taken from :mod:`symphony.kernels` (the one place
+that picks Cython or the pure-Python twins)."""
 
 from __future__ import annotations
 
@@ -10,18 +9,5 @@ from symphony import kernels
 
 __all__ = ["IMPLEMENTATION", "toposort"]
 
-
-def _load() -> tuple[ModuleType, str]:
-    if "toposort" in kernels.KERNELS:
-        mod: ModuleType = getattr(kernels, "toposort")  # noqa: B009 - not yet in kernels' stub
-        return mod, kernels.IMPLEMENTATION
-    if not kernels.PURE_PYTHON:
-        from symphony._core import toposort as core  # a demand, like symphony.kernels
-
-        return core, "cython"
-    from symphony.reference import toposort as ref
-
-    return ref, "python"
-
-
-toposort, IMPLEMENTATION = _load()
+toposort: ModuleType = kernels.toposort
+IMPLEMENTATION = kernels.IMPLEMENTATION
