@@ -295,10 +295,6 @@ class RunSummary:
         }
 
 
-class _RunStopped(Exception):
-    pass
-
-
 # --------------------------------------------------------------------------- engine
 class DagTracker:
     """Creates and resumes runs; holds what runs share (operators, models, executors, the
