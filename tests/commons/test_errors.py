@@ -66,10 +66,9 @@ def test_every_error_has_a_category_and_pickles(name: str) -> None:
 
 
 def test_context_chain_innermost_first() -> None:
-    with pytest.raises(InvalidFrame) as info:
-        with error_context("reading the config"):
-            with error_context("parsing line 3"):
-                raise InvalidFrame("bad byte 0xff at offset 7")
+    with pytest.raises(InvalidFrame) as info, error_context("reading the config"):
+        with error_context("parsing line 3"):
+            raise InvalidFrame("bad byte 0xff at offset 7")
     assert str(info.value) == (
         "bad byte 0xff at offset 7 (while parsing line 3) (while reading the config)"
     )
