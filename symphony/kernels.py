@@ -14,7 +14,17 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Final, Literal
 
-__all__ = ["IMPLEMENTATION", "KERNELS", "PURE_PYTHON", "alloc", "checksum", "codec", "hashing", "ring", "toposort"]
+__all__ = [
+    "IMPLEMENTATION",
+    "KERNELS",
+    "PURE_PYTHON",
+    "alloc",
+    "checksum",
+    "codec",
+    "hashing",
+    "ring",
+    "toposort",
+]
 
 PURE_PYTHON: Final = os.environ.get("SYMPHONY_PURE_PYTHON", "") not in ("", "0")
 """True when ``SYMPHONY_PURE_PYTHON`` is set to anything but ``""`` or ``"0"``."""
