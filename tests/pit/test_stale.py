@@ -214,3 +214,31 @@ async def test_service_sweeps_on_schedule_and_foreground_keeps_going(tmp_path: P
     assert m.tiers()["warm"]["items"] == 40 and m.items["fresh"].tier is Tier.HOT
     dry = await svc.sweep_once(dry_run=True)
     assert dry.actions == []
+
+
+def test_artifact_store_as_hot_tier_keeps_artifacts_retrievable(tmp_path: Path) -> None:
+    from symphony.commons.errors import ArtifactNotFound
+    from symphony.pit.artifacts import ArtifactStore
+    from symphony.pit.stale import ArtifactStoreHot
+
+    store = ArtifactStore(tmp_path / "store")
+    try:
+        data = b"lineage " * 1000
+        ref = store.put(data)
+        m = StaleManager(
+            ArtifactStoreHot(store),
+            FsspecTier(str(tmp_path / "w")),
+            FsspecTier(f"file://{tmp_path}/c"),
+            policy=POLICY,
+        )
+        m.track(ref.id, ref.size, created=0.0)
+        m.sweep(40 * DAY)
+        assert m.items[ref.id].tier is Tier.COLD
+        with pytest.raises(ArtifactNotFound):
+            store.get(ref.id)
+        assert m.get(ref.id, now=41 * DAY) == data  # from cold, promoted back
+        assert store.get(ref.id) == data and m.items[ref.id].tier is Tier.HOT
+        m.put("named", b"other bytes", now=41 * DAY)
+        assert m.get("named") == b"other bytes"
+    finally:
+        store.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from symphony.pit.stale.manager import (
     Action,
+    ArtifactStoreHot,
     DictHotStore,
     FsspecTier,
     HotStore,
@@ -19,6 +20,7 @@ from symphony.pit.stale.manager import (
 
 __all__ = [
     "Action",
+    "ArtifactStoreHot",
     "DictHotStore",
     "FsspecTier",
     "HotStore",

@@ -51,6 +51,7 @@ from symphony.pit._sink import EventSink, NullSink
 
 __all__ = [
     "Action",
+    "ArtifactStoreHot",
     "DictHotStore",
     "FsspecTier",
     "HotStore",
@@ -201,6 +202,38 @@ class DictHotStore:
         self.data.pop(key, None)
 
 
+class ArtifactStoreHot:
+    """The artifact store as the hot tier; keys are artifact ids (or any ref it resolves).
+
+    Demoting deletes the artifact from the store (its bytes move to warm/cold; run the
+    store's ``gc`` to reclaim chunks); promoting puts the bytes back, which recreates the
+    same content-addressed id. The store's versions, lineage and metadata of a demoted
+    artifact are not carried along (the catalog keeps the stale manager's own fields).
+    """
+
+    def __init__(self, store: object) -> None:
+        self.store = store
+        self._alias: dict[str, str] = {}
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store ``data``; remember the id if ``key`` is not it."""
+        ref = self.store.put(data)  # type: ignore[attr-defined]
+        if ref.id != key:
+            self._alias[key] = ref.id
+
+    def get(self, key: str) -> bytes:
+        """The verified bytes."""
+        data: bytes = self.store.get(self._alias.get(key, key))  # type: ignore[attr-defined]
+        return data
+
+    def delete(self, key: str) -> None:
+        """Remove the artifact (absent is fine)."""
+        try:
+            self.store.delete(self._alias.pop(key, key))  # type: ignore[attr-defined]
+        except LookupError:
+            pass
+
+
 class FsspecTier:
     """A tier at an fsspec URL; objects are zstd-compressed files named by key hash."""
 
@@ -310,6 +343,35 @@ class StaleManager:
             )
             self.items[key] = item
             self.stats["puts"] += 1
+            return item
+
+    def track(
+        self,
+        key: str,
+        size: int,
+        *,
+        created: float,
+        last_access: float | None = None,
+        accesses: int = 0,
+        value: float = 0.0,
+        pinned: bool = False,
+        training: bool = False,
+    ) -> Item:
+        """Catalog an object already in the hot store (e.g. an existing artifact)."""
+        with self.lock:
+            item = Item(
+                key,
+                size,
+                created,
+                created if last_access is None else last_access,
+                "",
+                accesses=accesses,
+                value=value,
+                pinned=pinned,
+                training=training,
+                stored_size=size,
+            )
+            self.items[key] = item
             return item
 
     def get(self, key: str, *, now: float | None = None) -> bytes:
