@@ -8,9 +8,11 @@ Every Pit service (pool, arbitration, stale manager) takes an optional ``sink`` 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["EventSink", "ListSink", "NullSink"]
+import trio
+
+__all__ = ["BusSink", "EventSink", "ListSink", "NullSink", "Publisher"]
 
 
 @runtime_checkable
@@ -42,3 +44,36 @@ class ListSink:
     def topics(self) -> list[str]:
         """The topics seen, in order."""
         return [t for t, _ in self.events]
+
+
+class Publisher(Protocol):
+    """What :class:`BusSink` needs: ``symphony.bus.Bus.publish``."""
+
+    async def publish(self, topic: str, payload: Any = None, *, source: str = "") -> int:
+        """Publish one event."""
+        ...
+
+
+class BusSink:
+    """Forwards events to a bus: ``emit`` queues without blocking (bounded; drops and counts
+    when full), the :meth:`run` service publishes them in order."""
+
+    def __init__(self, bus: Publisher, *, source: str = "pit", max_buffer: int = 1024) -> None:
+        self.bus, self.source = bus, source
+        self._send, self._recv = trio.open_memory_channel[tuple[str, dict[str, object]]](max_buffer)
+        self.dropped = 0
+
+    def emit(self, topic: str, payload: Mapping[str, object]) -> None:
+        """Queue the event (dropped and counted when the buffer is full)."""
+        try:
+            self._send.send_nowait((topic, dict(payload)))
+        except trio.WouldBlock:
+            self.dropped += 1
+
+    async def run(
+        self, *, task_status: trio.TaskStatus[BusSink] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Publish queued events until cancelled."""
+        task_status.started(self)
+        async for topic, payload in self._recv:
+            await self.bus.publish(topic, payload, source=self.source)

@@ -395,3 +395,49 @@ async def test_metrics_and_analytics(pool: PoolManager) -> None:
     a = pool.analytics()
     assert a["share"] == {"emb": 1.0}
     assert "emb" in a["patterns"]  # type: ignore[operator]
+
+
+async def test_bus_sink_forwards_pool_events_in_order() -> None:
+    from symphony.pit._sink import BusSink
+
+    got: list[tuple[str, object, str]] = []
+
+    class FakeBus:
+        async def publish(self, topic: str, payload: object = None, *, source: str = "") -> int:
+            got.append((topic, payload, source))
+            return 1
+
+    sink = BusSink(FakeBus(), max_buffer=2)
+    for i in range(3):
+        sink.emit("t", {"i": i})
+    assert sink.dropped == 1
+    async with trio.open_nursery() as n:
+        await n.start(sink.run)
+        await trio.sleep(0.01)
+        n.cancel_scope.cancel()
+    assert got == [("t", {"i": 0}, "pit"), ("t", {"i": 1}, "pit")]
+
+
+async def test_pool_events_reach_the_real_bus() -> None:
+    from symphony.bus.bus import Bus
+    from symphony.pit._sink import BusSink
+
+    bus = Bus("core")
+    seen: list[object] = []
+    bus.subscribe("pit.pool.*", lambda msg: seen.append(msg.payload))
+    async with trio.open_nursery() as n:
+        await n.start(bus.run)
+        sink = BusSink(bus)
+        await n.start(sink.run)
+        p = PoolManager(PoolConfig(memory_budget=4 * MiB, tick=0.01), sink=sink)
+        p.register("m", SimLoader(0.0, MiB))
+        await n.start(p.run)
+        p.release(await p.allocate("m"))
+        with trio.fail_after(2):
+            while len(seen) < 2:
+                await trio.sleep(0.01)
+        n.cancel_scope.cancel()
+    assert seen[:2] == [
+        {"model_id": "m", "from": "cold", "to": "warming"},
+        {"model_id": "m", "from": "warming", "to": "hot"},
+    ]
