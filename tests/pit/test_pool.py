@@ -441,3 +441,34 @@ async def test_pool_events_reach_the_real_bus() -> None:
         {"model_id": "m", "from": "cold", "to": "warming"},
         {"model_id": "m", "from": "warming", "to": "hot"},
     ]
+
+
+async def test_shutdown_waits_for_handles_then_closes(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    p = PoolManager(
+        PoolConfig(memory_budget=4 * MiB, tick=0.5, prewarm=False), clock=trio.current_time
+    )
+    p.register("a", SimLoader(0.1, MiB))
+    p.register("b", SimLoader(0.1, MiB))
+    async with trio.open_nursery() as n:
+        await n.start(p.run)
+        ha = await p.allocate("a")
+        p.release(await p.allocate("b"))
+        await p.cool("b")
+        assert p.state("b") is ModelState.COLD
+        with pytest.raises(ModelNotReady):
+            await p.cool("a")  # held
+
+        async def late_release() -> None:
+            await trio.sleep(2)
+            p.release(ha)
+
+        n.start_soon(late_release)
+        t0 = trio.current_time()
+        await p.shutdown(grace=10)
+        assert 2 <= trio.current_time() - t0 < 10  # waited for the handle, not the whole grace
+        assert p.state("a") is ModelState.COLD and p.memory_used == 0
+        with pytest.raises(ModelNotReady, match="shutting down"):
+            await p.allocate("a")
+        n.cancel_scope.cancel()
