@@ -94,3 +94,38 @@ async def test_pool_model_fn_arbitrates_contended_slots(tmp_path: Path) -> None:
     actions = [d.action for d in arb.audit]
     assert actions.count("queue") >= 1 and actions.count("dispatch") == actions.count("queue")
     assert pool.metrics()["handles_live"] == 0
+
+
+async def test_dag_tracker_runs_instruments_on_the_pool_through_arbitration(tmp_path: Path) -> None:
+    from symphony.pit.dag_tracker import DagTracker, RunOptions
+    from symphony.workflow.model import InstrumentNode, Workflow
+    from symphony.workflow.model import ModelSpec as WfModelSpec
+    from symphony.workflow.state import RunState
+
+    from ._dag_helpers import port
+
+    pool = _pool(tmp_path)
+    arb = ArbitrationEngine()
+    tracker = DagTracker(options=RunOptions(journal=False))
+    tracker.models.register("pool/*", pool_model_fn(pool, arb))
+    nodes = tuple(
+        InstrumentNode(
+            id=f"embed{i}",
+            model=WfModelSpec("pool", "emb"),
+            prompt="embed {x}",
+            inputs=(port("x", "text", default=f"text {i}"),),
+            outputs=(port("vec", "text"),),
+        )
+        for i in range(4)
+    )
+    async with trio.open_nursery() as n:
+        await n.start(pool.run)
+        run = tracker.create(Workflow(id="w", nodes=nodes))
+        summary = await run.execute()
+        n.cancel_scope.cancel()
+    await tracker.aclose()
+    assert summary.state is RunState.COMPLETED
+    outs = [run.outputs(f"embed{i}") for i in range(4)]
+    assert all(o is not None and len(orjson.loads(o["vec"])) == 64 for o in outs)  # type: ignore[arg-type]
+    assert pool.metrics()["allocations"] == 4 and pool.metrics()["handles_live"] == 0
+    assert "dispatch" in [d.action for d in arb.audit]  # concurrent nodes contended the slot
