@@ -499,7 +499,12 @@ class StaleManager:
         return out
 
     def apply(self, action: Action, now: float | None = None) -> bool:
-        """Phase 2 for one action: re-check it still applies, then do it. True if done."""
+        """Phase 2 for one action: re-check it still applies, then do it. True if done.
+
+        A move copies the bytes *outside* the lock (foreground reads go on meanwhile), then
+        switches the catalog under the lock only if the item was not replaced, moved or
+        deleted in between (else the copy is discarded), and drops the old bytes after.
+        """
         t = self._clock() if now is None else now
         with self.lock:
             item = self.items.get(action.key)
@@ -517,19 +522,32 @@ class StaleManager:
                     return False
                 self._delete(item, t)
                 return True
+            src = item.tier
             if (
                 action.kind == "archive"
                 and want[0] in ("archive", "delete")
-                and item.tier is not Tier.COLD
+                and src is not Tier.COLD
             ):
-                self._move(item, Tier.COLD)
-                self.stats["archived"] += 1
-                return True
-            if action.kind == "demote" and item.tier is Tier.HOT and want[0] == "demote":
-                self._move(item, Tier.WARM)
-                self.stats["demoted"] += 1
-                return True
-            return False
+                to = Tier.COLD
+            elif action.kind == "demote" and src is Tier.HOT and want[0] == "demote":
+                to = Tier.WARM
+            else:
+                return False
+        target = self.warm if to is Tier.WARM else self.cold
+        try:
+            data = self._read_tier(src, item.key)
+            stored = target.put(item.key, data)
+        except (OSError, LookupError):
+            return False  # changed under us (e.g. replaced and dropped): next sweep decides
+        with self.lock:
+            if self.items.get(item.key) is not item or item.tier is not src:
+                target.delete(item.key)
+                return False
+            item.tier, item.stored_size = to, stored
+            self.stats["archived" if to is Tier.COLD else "demoted"] += 1
+        self._drop_tier(src, item.key)
+        self._sink.emit("pit.stale.move", {"key": item.key, "to": to.value})
+        return True
 
     def sweep(self, now: float | None = None, *, dry_run: bool = False) -> SweepReport:
         """Run :meth:`plan` and apply each action (or, ``dry_run``, only report them)."""
@@ -545,17 +563,18 @@ class StaleManager:
                 report.skipped += 1
         return report
 
-    def _read(self, item: Item) -> bytes:
-        if item.tier is Tier.HOT:
-            return self.hot.get(item.key)
-        return (self.warm if item.tier is Tier.WARM else self.cold).get(item.key)
+    def _read_tier(self, tier: Tier, key: str) -> bytes:
+        if tier is Tier.HOT:
+            return self.hot.get(key)
+        return (self.warm if tier is Tier.WARM else self.cold).get(key)
 
-    def _move(self, item: Item, to: Tier) -> None:
-        data = self._read(item)
-        stored = (self.warm if to is Tier.WARM else self.cold).put(item.key, data)
-        self._drop_bytes(item)
-        item.tier, item.stored_size = to, stored
-        self._sink.emit("pit.stale.move", {"key": item.key, "to": to.value})
+    def _drop_tier(self, tier: Tier, key: str) -> None:
+        if tier is Tier.HOT:
+            self.hot.delete(key)
+        elif tier is Tier.WARM:
+            self.warm.delete(key)
+        elif tier is Tier.COLD:
+            self.cold.delete(key)
 
     def _drop_bytes(self, item: Item) -> None:
         if item.tier is Tier.HOT:
