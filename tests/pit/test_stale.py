@@ -242,3 +242,20 @@ def test_artifact_store_as_hot_tier_keeps_artifacts_retrievable(tmp_path: Path) 
         assert m.get("named") == b"other bytes"
     finally:
         store.close()
+
+
+def test_move_aborts_when_item_replaced_during_copy(tmp_path: Path) -> None:
+    m = _mgr(tmp_path)
+    m.put("k", b"old" * 100, now=0)
+    real_put = m.warm.put
+
+    def racing_put(key: str, data: bytes) -> int:
+        n = real_put(key, data)
+        m.put("k", b"new bytes", now=5 * DAY)  # foreground replaces it mid-move
+        return n
+
+    m.warm.put = racing_put  # type: ignore[method-assign]
+    report = m.sweep(11 * DAY)
+    assert report.actions == [] and report.skipped == 1
+    assert m.items["k"].tier is Tier.HOT and m.get("k") == b"new bytes"
+    assert not any(p.is_file() for p in (tmp_path / "warm").rglob("*"))  # copy discarded
