@@ -14,13 +14,14 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import trio
+if TYPE_CHECKING:  # kept out of `symphony --help`: the services import trio, fsspec, …
+    import trio
 
-from symphony.pit.arbitration import ArbitrationEngine
-from symphony.pit.pool import PoolManager
-from symphony.pit.stale import StaleManager
+    from symphony.pit.arbitration import ArbitrationEngine
+    from symphony.pit.pool import PoolManager
+    from symphony.pit.stale import StaleManager
 
 __all__ = ["default_status_path", "register", "snapshot", "status_writer", "write_status"]
 
@@ -81,12 +82,15 @@ async def status_writer(
     pool: PoolManager | None = None,
     arbitration: ArbitrationEngine | None = None,
     stale: StaleManager | None = None,
-    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    task_status: trio.TaskStatus[None] | None = None,
 ) -> None:
     """A service writing :func:`snapshot` every ``interval`` s; removes the file on exit."""
+    import trio
+
     try:
         write_status(path, snapshot(pool, arbitration, stale))
-        task_status.started()
+        if task_status is not None:
+            task_status.started()
         while True:
             await trio.sleep(interval)
             write_status(path, snapshot(pool, arbitration, stale))
