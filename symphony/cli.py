@@ -4,6 +4,7 @@ Subcommands:
   run WORKFLOW      validate and run a workflow or template file (--param k=v, --resume ID)
   runs              past runs and their state; control a running one
   artifacts ...     the content-addressed artifact store (put/get/show/history/search/...)
+  pit status        models and their states, queues, tiers and storage
   doctor            version, kernel implementation, config files, data dirs, optional tools
   bench AREA ...    Symphony and its peers side by side in one process run (see
                     :mod:`symphony.bench`); ``symphony bench --list`` shows the areas
@@ -132,10 +133,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_cmd_bench)
 
     from symphony.pit.artifacts.cli import register as register_artifacts
+    from symphony.pit.cli import register as register_pit
     from symphony.pit.dag_tracker.cli import register as register_runs
 
     register_runs(sub)
     register_artifacts(sub)
+    register_pit(sub)
     return parser
 
 

@@ -29,24 +29,29 @@ from typing import ClassVar, Self
 __all__ = [
     "AllocError",
     "AllocRequestError",
+    "ArbitrationError",
+    "ArenaClosed",
+    "ArenaExhausted",
+    "ArenaFormatError",
     "ArtifactConflict",
     "ArtifactCorrupt",
     "ArtifactKeyError",
     "ArtifactNotFound",
     "ArtifactTooLarge",
-    "ArenaClosed",
-    "ArenaExhausted",
-    "ArenaFormatError",
     "AuthoritativeValidationError",
+    "BusError",
     "ChunkerError",
     "CodecError",
     "ConfigError",
     "ConnectionClosed",
-    "FileTooLarge",
     "CycleError",
     "DoubleFree",
+    "EndpointExists",
+    "EndpointNotFound",
+    "FileTooLarge",
     "FrameTooLarge",
     "GraphError",
+    "HandlerError",
     "IncompatibleSchema",
     "InvalidFrame",
     "InvalidGraph",
@@ -56,8 +61,16 @@ __all__ = [
     "LocalProtocolError",
     "MessageTooLarge",
     "MessageValidationError",
+    "ModelFailed",
+    "ModelLoadError",
+    "ModelNotFound",
+    "ModelNotReady",
+    "NoRoute",
     "NotFoundError",
     "PathEscapeError",
+    "PitError",
+    "PoolExhausted",
+    "PoolMemoryExhausted",
     "PortConflict",
     "PortError",
     "PortInvalidRequest",
@@ -67,14 +80,17 @@ __all__ = [
     "PreValidationError",
     "ProtocolError",
     "RemoteProtocolError",
+    "RequestTimeout",
     "RingClosed",
     "RingError",
     "RingFormatError",
     "RingFull",
     "SerializationError",
     "StaleHandle",
+    "StaleSafetyError",
     "StorageError",
     "StorageNotFound",
+    "SubscriberDisconnected",
     "SymphonyError",
     "SymphonyTimeout",
     "TrackerError",
@@ -84,14 +100,6 @@ __all__ = [
     "WorkflowValidationError",
     "error_context",
     "map_exceptions",
-    "BusError",
-    "EndpointExists",
-    "EndpointNotFound",
-    "HandlerError",
-    "NoRoute",
-    "PoolExhausted",
-    "RequestTimeout",
-    "SubscriberDisconnected",
 ]
 
 
@@ -546,7 +554,7 @@ class ArtifactTooLarge(ValidationError):
     """An input exceeds the store's ``max_artifact_bytes`` (refused; nothing becomes visible)."""
 
 
-# --------------------------------------------------------------------------- appended: transport + bus
+# ------------------------------------------------------------------- transport + bus
 class PoolExhausted(TransportError):
     """A connection pool is at ``max_size`` and no connection came back in time."""
 
@@ -585,7 +593,7 @@ class SubscriberDisconnected(BusError):
     """A subscription with the ``disconnect`` policy fell behind and was closed by the bus."""
 
 
-# --------------------------------------------------------------------------- appended: pit pool / arbitration / stale
+# ------------------------------------------------------------------- pit: pool, arbitration, stale
 class PitError(SymphonyError):
     """Root of the Pit services' errors (pool manager, arbitration engine, stale manager)."""
 
