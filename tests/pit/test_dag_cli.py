@@ -18,6 +18,14 @@ EXAMPLE = REPO / "examples" / "workflows" / "repo_report.json"
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
 
+@pytest.fixture(autouse=True)
+def _artifacts_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``symphony run`` stores node outputs in the artifact store: keep it in tmp_path."""
+    root = str(tmp_path / "artifact-store")
+    monkeypatch.setenv("SYMPHONY_ARTIFACTS__ROOT", root)
+    monkeypatch.setitem(ENV, "SYMPHONY_ARTIFACTS__ROOT", root)
+
+
 def _tree(root: Path) -> None:
     (root / "pkg").mkdir(parents=True)
     (root / "pkg" / "a.py").write_text("import os\n\nprint(os.sep)\n")

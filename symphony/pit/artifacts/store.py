@@ -407,6 +407,7 @@ class ArtifactStore:
         self.root = Path(root) if root is not None else (self.config.root or default_root())
         self._lock = threading.RLock()
         self._closed = False
+        self._batch_depth = 0  # > 0 inside batch(): _tx() is a savepoint of its transaction
         ensure_dir(self.root)
         self._packs_dir = ensure_dir(self.root / "packs")
         self._db = self._connect()
@@ -528,7 +529,31 @@ class ArtifactStore:
             raise StorageError(f"artifact store {str(self.root)!r} is closed")
 
     @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group writes (:meth:`put`, :meth:`add_edge` …) made in this block by this thread
+        into one transaction: one commit — one fsync in ``full`` durability — for all of
+        them, and all or nothing (an exception leaving the block stores none of them). A
+        write that fails inside the block is undone alone (a savepoint) and raises as usual.
+        Other threads' operations on this instance wait until the block ends; keep it short.
+
+        Raises:
+            StorageError: the store is closed, or the commit failed (nothing was stored).
+        """
+        with self._lock:
+            self._check_open()
+            with self._tx():
+                self._batch_depth += 1
+                try:
+                    yield
+                finally:
+                    self._batch_depth -= 1
+
+    @contextlib.contextmanager
     def _tx(self) -> Iterator[None]:
+        if self._batch_depth:
+            with self._savepoint():
+                yield
+            return
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -545,6 +570,24 @@ class ArtifactStore:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
             raise StorageError(f"artifact commit failed: {exc}") from exc
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        try:
+            self._db.execute("SAVEPOINT batch_write")
+        except sqlite3.Error as exc:
+            raise StorageError(f"artifact database busy or broken: {exc}") from exc
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK TO batch_write")
+                self._db.execute("RELEASE batch_write")
+            raise
+        try:
+            self._db.execute("RELEASE batch_write")
+        except sqlite3.Error as exc:
+            raise StorageError(f"artifact savepoint failed: {exc}") from exc
 
     # ----------------------------------------------------------------- packs
     def _pack_path(self, pack_id: int) -> Path:

@@ -73,6 +73,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="fsync each journal batch (survives power loss)")
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    run.add_argument("--artifacts-dir", type=Path,
+                     help="artifact store for node outputs (default: [artifacts] root, or "
+                     "the data dir's artifacts/)")
+    run.add_argument("--no-artifacts", action="store_true",
+                     help="do not store node outputs in the artifact store")
     run.set_defaults(func=cmd_run)
 
     runs = subparsers.add_parser("runs", help="list past runs")
@@ -213,10 +218,9 @@ class _Progress:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``symphony run``."""
-    import trio
 
     from symphony.pit.dag_tracker.events import EventHub
-    from symphony.pit.dag_tracker.executor import DagTracker, RunOptions, RunSummary
+    from symphony.pit.dag_tracker.executor import DagTracker, RunOptions
     from symphony.pit.dag_tracker.store import RunStore
 
     err = sys.stderr
@@ -233,8 +237,39 @@ def cmd_run(args: argparse.Namespace) -> int:
     tty = err.isatty()
     progress = _Progress(err, tty, args.quiet)
     hub.add_callback(progress)
+    artifacts = None
+    output_sink = None
+    if not args.no_artifacts:
+        from symphony.pit.artifacts.store import ArtifactStore
+        from symphony.pit.dag_tracker.outputs import ArtifactOutputSink
+
+        try:
+            artifacts = ArtifactStore.from_config(args.artifacts_dir)
+        except SymphonyError as exc:
+            print(f"error: artifact store: {exc} (use --no-artifacts to run without it)",
+                  file=err)
+            return 2
+        output_sink = ArtifactOutputSink(artifacts)
     engine = DagTracker(store=store, sink=hub, options=opts,
-                        processes=args.processes or cfg.processes or None)
+                        processes=args.processes or cfg.processes or None,
+                        output_sink=output_sink)
+    try:
+        return _run_with(args, engine, store, opts, progress, err, artifacts)
+    finally:
+        if artifacts is not None:
+            artifacts.close()
+
+
+def _run_with(args: argparse.Namespace, engine: object, store: object, opts: object,
+              progress: _Progress, err: TextIO, artifacts: object) -> int:
+    import trio
+
+    from symphony.pit.dag_tracker.executor import DagTracker, RunOptions, RunSummary
+    from symphony.pit.dag_tracker.store import RunStore
+
+    assert isinstance(engine, DagTracker)
+    assert isinstance(store, RunStore)
+    assert isinstance(opts, RunOptions)
     try:
         if args.resume:
             run = engine.open(args.resume, options=opts)
@@ -314,6 +349,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                                 "metrics": [m.__dict__ if hasattr(m, "__dict__") else
                                             _metric(m) for m in run.metrics()]})
     _print_summary(summary, run, args.json, sys.stdout)
+    if artifacts is not None and not args.json:
+        print(f"outputs: artifacts runs/{run.id}/<node>/<port> in "
+              f"{getattr(artifacts, 'root', '')} "
+              f"(`symphony artifacts search --producer {run.id}`)")
     return 0 if summary.state.value == "completed" else 1
 
 

@@ -63,6 +63,7 @@ from symphony.commons.errors import (
 from symphony.pit.dag_tracker import _kernel
 from symphony.pit.dag_tracker.events import EventSink, ProgressEvent
 from symphony.pit.dag_tracker.journal import Journal, read_state
+from symphony.pit.dag_tracker.outputs import OutputSink, RunOutputs
 from symphony.pit.dag_tracker.plan import ASYNC, INLINE, PROCESS, Plan
 from symphony.pit.dag_tracker.store import RunStore
 from symphony.workflow.model import (
@@ -308,6 +309,9 @@ class DagTracker:
         store: where runs are journaled (``None``: runs are in memory only).
         sink: where progress events go (e.g. an :class:`~.events.EventHub`).
         options: default :class:`RunOptions`.
+        output_sink: where succeeded nodes' outputs are stored (e.g. an
+            :class:`~.outputs.ArtifactOutputSink`; ``None``: nowhere). An execution returns
+            only once its outputs are stored.
     """
 
     def __init__(
@@ -320,6 +324,7 @@ class DagTracker:
         store: RunStore | None = None,
         sink: EventSink | None = None,
         options: RunOptions | None = None,
+        output_sink: OutputSink | None = None,
     ) -> None:
         self.operators = operators or default_registry()
         self.models = models or ModelRegistry()
@@ -327,6 +332,7 @@ class DagTracker:
         self.executors.setdefault("process", ProcessPoolNodeExecutor(processes))
         self.store = store
         self.sink = sink
+        self.output_sink = output_sink
         self.options = options or RunOptions()
 
     def create(
@@ -423,6 +429,8 @@ class Run:
         self.options = options
         self._journal = journal
         self._sink = engine.sink
+        self._osink = engine.output_sink
+        self._out: RunOutputs | None = None
         self._machine: StateMachine[RunState, RunEvent] = StateMachine(RunState.PENDING)
         self._rng = random.Random(options.seed)
         self.ids: list[str] = plan.ids
@@ -816,6 +824,21 @@ class Run:
         self._retrying = False
         self._stop_reason = ""
         self._resumed_done = sum(1 for s in self._state if s in (SUCCEEDED, SKIPPED))
+        out = self._out = self._open_outputs()
+        try:
+            async with trio.open_nursery() as drain:
+                if out is not None:
+                    drain.start_soon(out.run)  # stores outputs in batches, off the hot path
+                try:
+                    await self._execute()
+                finally:
+                    if out is not None:
+                        out.close()  # the drain nursery waits until every output is stored
+        finally:
+            self._out = None
+        return self._finish(t0)
+
+    async def _execute(self) -> None:
         try:
             async with trio.open_nursery() as nursery:
                 with trio.CancelScope() as scope:
@@ -833,7 +856,22 @@ class Run:
         finally:
             self._scope = None
             self._flush()
-        return self._finish(t0)
+
+    def _open_outputs(self) -> RunOutputs | None:
+        if self._osink is None:
+            return None
+        wf = self.workflow
+        spec = self._in
+
+        def parents_of(i: int) -> list[tuple[int, str]]:
+            s = spec[i]
+            if s is None:
+                return []
+            return [(src, sp) for src, _, sp, tp in s[1] if sp is not None and tp is not None] + [
+                (src, sp) for src, sp, _, _ in s[2]
+            ]
+
+        return self._osink.open_run(self.id, wf.id, str(wf.version), self.ids, parents_of)
 
     def rebuild_ready(self) -> int:
         """Build the ready tracker from the node states and queue what can run now.
@@ -985,6 +1023,8 @@ class Run:
         st[i] = new
         self._t_end[i] = time.perf_counter()
         self._outputs[i] = out
+        if self._out is not None:
+            self._out.add(i, out)
         self._record(i, SUCCEEDED, out)
         self._ndone += 1
         if events:
@@ -1162,6 +1202,8 @@ class Run:
                 st[i] = new
                 self._t_end[i] = time.perf_counter()
                 self._outputs[i] = out
+                if self._out is not None:
+                    self._out.add(i, out)
                 self._record(i, SUCCEEDED, out)
                 self._ndone += 1
                 if events:
@@ -1292,6 +1334,7 @@ class Run:
                     inject={in_node: {in_port: item}},
                 )
                 child._sink = None
+                child._osink = None
                 summary = await child.execute()
                 if summary.state is not RunState.COMPLETED:
                     errors.append(
