@@ -9,7 +9,9 @@ run (../shared/PLATFORM.md). Cases (10,000 no-op nodes unless ``--nodes``):
   ``CapacityLimiter(64)``, trio + graphlib + 64 worker tasks, ``dask.get`` (synchronous), and
   the floor: graphlib + plain calls in a loop;
 * **recording**: the same run with the journal on (process-crash safe, batched writes),
-  power-loss safe (fsync per batch) and with progress events to one subscriber;
+  power-loss safe (fsync per batch) and with progress events to one subscriber; node
+  outputs stored in the artifact store (one artifact per node, a fresh store per round,
+  ``full`` and ``process`` durability) against the same workflow without the output sink;
 * **resume**: reopen a journaled 10,000-node run (journal replay, no snapshot) and rebuild
   its ready set; loading the workflow document is shown separately;
 * **CPU-bound**: 16 nodes of pure-Python arithmetic on 1 vs 2 worker processes.
@@ -263,6 +265,55 @@ async def _shape(n: int, shape: str, edges: list[tuple[int, int]], rounds: int, 
     rec.add("journal + events", "symphony", t * us,
             f"+{(t - t_async - t_doc) * us:.2f} µs/node beyond saving the document "
             "(TARGETS <= 2)")
+    await bench_outputs(n, edges, rounds, rec, tmp)
+
+
+def _value_workflow(n: int, edges: list[tuple[int, int]]) -> object:
+    """``core.identity`` nodes, each outputting a distinct small JSON value."""
+    from symphony.workflow.model import ControlEdge, OperatorNode, Workflow, port
+
+    nodes = tuple(
+        OperatorNode(id=f"n{i}", operator="core.identity",
+                     inputs=(port("value", "any", default={"node": i, "payload": "x" * 64}),),
+                     outputs=(port("value", "any"),))
+        for i in range(n)
+    )
+    return Workflow(id="bench-outputs", nodes=nodes,
+                    edges=tuple(ControlEdge(f"n{s}", f"n{d}") for s, d in edges))
+
+
+async def bench_outputs(n: int, edges: list[tuple[int, int]], rounds: int, rec: Table,
+                        tmp: Path) -> None:
+    """Per-node cost of storing every node's output in the artifact store."""
+    from symphony.pit.artifacts import ArtifactsConfig
+    from symphony.pit.artifacts.store import ArtifactStore
+    from symphony.pit.dag_tracker import DagTracker, RunOptions
+    from symphony.pit.dag_tracker.outputs import ArtifactOutputSink
+
+    wf = _value_workflow(n, edges)
+    us = 1e6 / n
+    base = await _median(lambda: _symphony_once(_engine(), wf), rounds)
+    rec.add("outputs off (identity nodes)", "symphony", base * us, "baseline for the rows below")
+    for durability in ("full", "process"):
+        samples = []
+        batches = 0
+        for r in range(rounds):
+            store = ArtifactStore(tmp / f"artifacts-{durability}-{r}",
+                                  config=ArtifactsConfig(durability=durability))
+            sink = ArtifactOutputSink(store)
+            eng = DagTracker(output_sink=sink, options=RunOptions(journal=False))
+            try:
+                t0 = time.perf_counter()
+                await _symphony_once(eng, wf)
+                samples.append(time.perf_counter() - t0)
+                assert sink.last is not None and sink.last.count == n
+                batches = sink.last.batches
+            finally:
+                store.close()
+        t = statistics.median(samples)
+        rec.add(f"outputs -> artifact store ({durability})", "symphony", t * us,
+                f"+{(t - base) * us:.1f} µs/node; {n:,} artifacts in {batches} batches, "
+                "committed before execute() returns")
 
 
 async def bench_resume(n: int, rounds: int, table: Table, tmp: Path) -> None:
