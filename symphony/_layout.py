@@ -28,10 +28,12 @@ RING_MAX_SLOTS: Final = 1024
 RING_DEFAULT_SLOTS: Final = 32
 """Producer slots of a multi-producer ring (processes producing at once)."""
 RING_SLOT_SIZE: Final = 32
-"""pid u32, unused u32, intent start u64, intent end u64, unused u64."""
+"""pid u32, bell fd u32, intent start u64, intent end u64, bell waiting u32, unused u32."""
 RING_SLOT_PID: Final = 0
+RING_SLOT_BELL_FD: Final = 4
 RING_SLOT_START: Final = 8
 RING_SLOT_END: Final = 16
+RING_SLOT_BELL_WAITING: Final = 24
 RING_REC_HDR: Final = 8
 """Record header: u64 word = flags << 32 | payload length; payload padded to 8 bytes."""
 RING_ALIGN: Final = 8
@@ -60,6 +62,11 @@ RING_OFF_BELL_FD: Final = 208
 RING_OFF_SPACE_WAITERS: Final = 256
 RING_OFF_SPACE_SEQ: Final = 260
 RING_OFF_PRODUCER_PID: Final = 264
+RING_OFF_SPACE_BELLS: Final = 268
+"""Producers parked in an async writable wait on an eventfd doorbell (a count)."""
+RING_OFF_SPACE_BELL_PID: Final = 272
+RING_OFF_SPACE_BELL_FD: Final = 276
+"""Single-producer mode: (pid, fd) of the producer's doorbell eventfd."""
 RING_OFF_ARENA_LEN: Final = 320
 RING_OFF_ARENA_NAME: Final = 324
 RING_ARENA_NAME_MAX: Final = 124

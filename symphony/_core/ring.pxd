@@ -30,6 +30,7 @@ cdef extern from "symphony/ring.h" nogil:
         uint64_t tail_local
         uint64_t head_local
         sy_ring_stats st
+        uint32_t closing
 
     enum:
         SY_RING_VERSION
@@ -57,6 +58,9 @@ cdef extern from "symphony/ring.h" nogil:
         SY_RING_OFF_SPACE_WAITERS
         SY_RING_OFF_SPACE_SEQ
         SY_RING_OFF_PRODUCER_PID
+        SY_RING_OFF_SPACE_BELLS
+        SY_RING_OFF_SPACE_BELL_PID
+        SY_RING_OFF_SPACE_BELL_FD
         SY_RING_OFF_ARENA_LEN
         SY_RING_OFF_ARENA_NAME
         SY_RING_ARENA_NAME_MAX
@@ -64,6 +68,8 @@ cdef extern from "symphony/ring.h" nogil:
         SY_RING_SLOT_PID
         SY_RING_SLOT_START
         SY_RING_SLOT_END
+        SY_RING_SLOT_BELL_FD
+        SY_RING_SLOT_BELL_WAITING
         SY_RING_MULTI_PRODUCER
         SY_RING_HAS_ARENA
         SY_REC_COMMITTED
@@ -77,6 +83,7 @@ cdef extern from "symphony/ring.h" nogil:
         SY_RING_FULL
         SY_RING_PUSHED
         SY_RING_NO_SLOT
+        SY_RING_CLOSED
 
     unsigned long long SY_RING_MAGIC
     unsigned long long SY_RING_MIN_CAPACITY
@@ -100,6 +107,8 @@ cdef extern from "symphony/ring.h" nogil:
     int sy_ring_check(const uint8_t *base, uint64_t size)
     void sy_ring_open(sy_ring *r, uint8_t *base, uint32_t pid)
     void sy_ring_release_handle(sy_ring *r)
+    int sy_ring_closing(const sy_ring *r)
+    void sy_ring_interrupt(sy_ring *r)
     void sy_ring_producer_sync(sy_ring *r)
     void sy_ring_consumer_sync(sy_ring *r)
     int sy_ring_write_spsc(sy_ring *r, const void *p, uint32_t length, uint32_t rflags)
@@ -115,12 +124,20 @@ cdef extern from "symphony/ring.h" nogil:
     int sy_ring_nearly_full(sy_ring *r, uint32_t length)
     int sy_ring_wait_writable(sy_ring *r, uint64_t need, int64_t timeout_ns, int64_t spin_ns)
     int64_t sy_ring_pop_copy(sy_ring *r, void *out, uint64_t outcap)
+    int sy_ring_fits_now(sy_ring *r, uint64_t need)
+    int sy_ring_space_bell_register(sy_ring *r, int32_t fd)
+    void sy_ring_space_bell_arm(sy_ring *r)
+    void sy_ring_space_bell_disarm(sy_ring *r)
+    void sy_ring_ring_space_bells(sy_ring *r)
 
 
 cdef class Ring:
     cdef sy_ring _r
     cdef Py_buffer _view
-    cdef bint _mapped
+    cdef bint _mapped      # open for calls (False from close() on)
+    cdef bint _held        # the mapping is held (until the last busy call leaves)
+    cdef int _busy         # calls inside the mapping right now (see close())
+    cdef int _space_bell   # eventfd of wait_writable_async, -1 none
     cdef object _mm
     cdef object _arena
     cdef str _name
@@ -131,6 +148,12 @@ cdef class Ring:
 
     cdef int _map(self, str name, object mm) except -1
     cdef int _live(self) except -1
+    cdef int _enter(self) except -1
+    cdef int _leave(self) except -1
+    cdef int _release(self) except -1
+    cdef object _push_many(self, object buffers)
+    cdef object _push_wait(self, object data, object timeout)
+    cdef object _pop_wait(self, int64_t limit)
     cdef int _push_one(self, object data) except -3
     cdef object _pop_one(self)
 

@@ -31,9 +31,9 @@ from symphony.commons.errors import (
     ValidationError,
 )
 from symphony.reference._ringshm import (
-    CHECK_MESSAGES,
     Message,
     attach_segment,
+    check_error,
     cleanup,
     create_segment,
     find_orphans,
@@ -84,6 +84,11 @@ def _layout_constants():
         "RING_OFF_SPACE_WAITERS": SY_RING_OFF_SPACE_WAITERS,
         "RING_OFF_SPACE_SEQ": SY_RING_OFF_SPACE_SEQ,
         "RING_OFF_PRODUCER_PID": SY_RING_OFF_PRODUCER_PID,
+        "RING_OFF_SPACE_BELLS": SY_RING_OFF_SPACE_BELLS,
+        "RING_OFF_SPACE_BELL_PID": SY_RING_OFF_SPACE_BELL_PID,
+        "RING_OFF_SPACE_BELL_FD": SY_RING_OFF_SPACE_BELL_FD,
+        "RING_SLOT_BELL_FD": SY_RING_SLOT_BELL_FD,
+        "RING_SLOT_BELL_WAITING": SY_RING_SLOT_BELL_WAITING,
         "RING_OFF_ARENA_LEN": SY_RING_OFF_ARENA_LEN, "RING_OFF_ARENA_NAME": SY_RING_OFF_ARENA_NAME,
         "RING_ARENA_NAME_MAX": SY_RING_ARENA_NAME_MAX, "RING_OFF_SLOTS": SY_RING_OFF_SLOTS,
         "RING_SLOT_PID": SY_RING_SLOT_PID, "RING_SLOT_START": SY_RING_SLOT_START,
@@ -111,25 +116,33 @@ cdef class Ring:
 
     def __cinit__(self):
         self._mapped = False
+        self._held = False
+        self._busy = 0
         self._own_bell = -1
+        self._space_bell = -1
         self._spin_ns = L.RING_SPIN_NS
         self._name = ""
         self._arena = None
         self._mm = None
 
     def __dealloc__(self):
-        if self._mapped:
+        if self._held:
             sy_ring_release_handle(&self._r)
             PyBuffer_Release(&self._view)
-            self._mapped = False
+            self._held = False
+        self._mapped = False
         if self._own_bell >= 0:
             os.close(self._own_bell)
             self._own_bell = -1
+        if self._space_bell >= 0:
+            os.close(self._space_bell)
+            self._space_bell = -1
 
     cdef int _map(self, str name, object mm) except -1:
         PyObject_GetBuffer(mm, &self._view, PyBUF_WRITABLE)
         self._mm = mm
         self._mapped = True
+        self._held = True
         self._name = name
         sy_ring_open(&self._r, <uint8_t *>self._view.buf, <uint32_t>os.getpid())
         return 0
@@ -202,8 +215,9 @@ cdef class Ring:
         code = sy_ring_check(<const uint8_t *>view.buf, <uint64_t>view.len)
         PyBuffer_Release(&view)
         if code:
+            err = check_error(name, code, mm)
             mm.close()
-            raise RingFormatError(f"ring segment {name!r} {CHECK_MESSAGES[code]}")
+            raise err
         cdef Ring self = cls()
         self._map(name.lstrip("/"), mm)
         self._spin_ns = spin_ns
@@ -218,7 +232,38 @@ cdef class Ring:
         return self
 
     def close(self):
-        """close() -> None. See :meth:`symphony.reference.ring.Ring.close`."""
+        """close() -> None. See :meth:`symphony.reference.ring.Ring.close`.
+
+        A call still inside the mapping (``_busy`` > 0: a wait with the GIL released, a parked
+        trio waiter) is interrupted instead of unmapped under: the last one to leave unmaps.
+        """
+        was_open = self._mapped
+        self._mapped = False
+        if self._busy > 0:
+            if was_open:
+                sy_ring_interrupt(&self._r)  # futex sleepers (other threads) return CLOSED
+                for bell in (self._own_bell, self._space_bell):  # trio waiters wake up
+                    if bell >= 0:
+                        with contextlib.suppress(OSError):
+                            os.eventfd_write(bell, 1)
+            return
+        self._release()
+
+    cdef int _enter(self) except -1:
+        """Start a call that uses the mapping: RingClosed if closed, else busy += 1."""
+        if not self._mapped:
+            raise RingClosed(f"ring {self._name!r} is closed")
+        self._busy += 1
+        return 0
+
+    cdef int _leave(self) except -1:
+        """End such a call; the last one out after close() unmaps."""
+        self._busy -= 1
+        if self._busy == 0 and not self._mapped and self._held:
+            self._release()
+        return 0
+
+    cdef int _release(self) except -1:
         if self._arena is not None:
             try:
                 self._arena.close()
@@ -228,13 +273,17 @@ cdef class Ring:
         if self._own_bell >= 0:
             os.close(self._own_bell)
             self._own_bell = -1
-        if self._mapped:
+        if self._space_bell >= 0:
+            os.close(self._space_bell)
+            self._space_bell = -1
+        if self._held:
             sy_ring_release_handle(&self._r)
             PyBuffer_Release(&self._view)
-            self._mapped = False
+            self._held = False
         if self._mm is not None:
             self._mm.close()
             self._mm = None
+        return 0
 
     def unlink(self):
         """unlink() -> None. See :meth:`symphony.reference.ring.Ring.unlink`."""
@@ -335,18 +384,29 @@ cdef class Ring:
                 rc = sy_ring_push(&self._r, PyBytes_AS_STRING(data), <uint32_t>n, 0)
                 if rc != SY_RING_NO_SLOT:
                     return rc == SY_RING_PUSHED
-        if self._mapped and not (self._r.flags & SY_RING_MULTI_PRODUCER):
-            # fast path: SPSC inline
-            acquire_bytes(data, &view, "ring push data")
-            if <uint64_t>view.len <= self._r.inline_limit:
-                rc = sy_ring_push(&self._r, view.buf, <uint32_t>view.len, 0)
+        self._enter()
+        try:
+            if not (self._r.flags & SY_RING_MULTI_PRODUCER):
+                # fast path: SPSC inline
+                acquire_bytes(data, &view, "ring push data")
+                if <uint64_t>view.len <= self._r.inline_limit:
+                    rc = sy_ring_push(&self._r, view.buf, <uint32_t>view.len, 0)
+                    PyBuffer_Release(&view)
+                    return rc == SY_RING_PUSHED
                 PyBuffer_Release(&view)
-                return rc == SY_RING_PUSHED
-            PyBuffer_Release(&view)
-        return self._push_one(data) == SY_RING_PUSHED
+            return self._push_one(data) == SY_RING_PUSHED
+        finally:
+            self._leave()
 
     def push_many(self, buffers):
         """push_many(buffers) -> int. See :meth:`symphony.reference.ring.Ring.push_many`."""
+        self._enter()
+        try:
+            return self._push_many(buffers)
+        finally:
+            self._leave()
+
+    cdef object _push_many(self, object buffers):
         cdef Py_buffer view
         cdef int rc
         cdef Py_ssize_t count = 0
@@ -362,6 +422,7 @@ cdef class Ring:
         sy_ring_producer_sync(&self._r)
         try:
             for data in buffers:
+                self._live()  # the iterable runs Python code: close() may have run meanwhile
                 acquire_bytes(data, &view, "ring push data")
                 if <uint64_t>view.len > self._r.inline_limit:
                     PyBuffer_Release(&view)
@@ -390,10 +451,23 @@ cdef class Ring:
         cdef int64_t spin = self._spin_ns
         cdef uint64_t need
         cdef Py_buffer view
-        cdef int rc = -100  # not tried yet
         if timeout is not None:
             _timeout_ns(timeout)  # validate before touching the ring, as the twin does
-        if self._mapped and type(data) is bytes:  # fast path: bytes, no buffer protocol
+        self._enter()
+        try:
+            return self._push_wait(data, timeout)
+        finally:
+            self._leave()
+
+    cdef object _push_wait(self, object data, object timeout):
+        cdef int64_t limit
+        cdef int64_t left
+        cdef int64_t spin = self._spin_ns
+        cdef uint64_t need
+        cdef Py_buffer view
+        cdef int rc = -100  # not tried yet
+        cdef int woke
+        if type(data) is bytes:  # fast path: bytes, no buffer protocol
             if <uint64_t>PyBytes_GET_SIZE(data) <= self._r.inline_limit:
                 if sy_ring_nearly_full(&self._r, <uint32_t>PyBytes_GET_SIZE(data)):
                     # the consumer is behind: let it drain an eighth of the ring before we
@@ -401,14 +475,16 @@ cdef class Ring:
                     need = SY_REC_SIZE(<uint64_t>PyBytes_GET_SIZE(data))
                     left = -1 if timeout is None else <int64_t>(timeout * 1e9)
                     with nogil:
-                        sy_ring_wait_writable(&self._r, need, left, spin)
+                        woke = sy_ring_wait_writable(&self._r, need, left, spin)
+                    if woke == SY_RING_CLOSED or not self._mapped:
+                        raise RingClosed(f"ring {self._name!r} was closed during push_wait")
                 rc = sy_ring_push(&self._r, PyBytes_AS_STRING(data),
                                   <uint32_t>PyBytes_GET_SIZE(data), 0)
                 if rc == SY_RING_PUSHED:
                     return True
                 if rc != SY_RING_FULL:
                     rc = -100
-        elif self._mapped:  # fast path: an inline message that fits now
+        else:  # fast path: an inline message that fits now
             acquire_bytes(data, &view, "ring push data")
             if <uint64_t>view.len <= self._r.inline_limit:
                 rc = sy_ring_push(&self._r, view.buf, <uint32_t>view.len, 0)
@@ -435,7 +511,9 @@ cdef class Ring:
                 n = len(memoryview(data).cast("B"))
                 need = SY_REC_SIZE(16 if <uint64_t>n > self._r.inline_limit else <uint64_t>n)
                 with nogil:
-                    sy_ring_wait_writable(&self._r, need, left, spin)
+                    woke = sy_ring_wait_writable(&self._r, need, left, spin)
+                if woke == SY_RING_CLOSED or not self._mapped:
+                    raise RingClosed(f"ring {self._name!r} was closed during push_wait")
             rc = -100
 
     # ---- consumer -------------------------------------------------------------------
@@ -472,18 +550,19 @@ cdef class Ring:
 
     def pop(self):
         """pop() -> bytes | None. See :meth:`symphony.reference.ring.Ring.pop`."""
-        self._live()
+        self._enter()
         sy_ring_consumer_sync(&self._r)
         try:
             return self._pop_one()
         finally:
             sy_ring_consumer_publish(&self._r)
+            self._leave()
 
     def pop_many(self, n):
         """pop_many(n) -> list. See :meth:`symphony.reference.ring.Ring.pop_many`."""
         if not isinstance(n, int) or n < 0:
             raise ValidationError(f"pop_many count must be an int >= 0, got {n!r}")
-        self._live()
+        self._enter()
         cdef list out = []
         cdef Py_ssize_t i, count = n
         sy_ring_consumer_sync(&self._r)
@@ -495,6 +574,7 @@ cdef class Ring:
                 out.append(data)
         finally:
             sy_ring_consumer_publish(&self._r)
+            self._leave()
         return out
 
     def pop_into(self, buffer):
@@ -505,7 +585,11 @@ cdef class Ring:
         cdef int rc
         acquire_bytes(buffer, &out, "ring pop_into buffer", True)
         try:
-            self._live()
+            self._enter()
+        except BaseException:
+            PyBuffer_Release(&out)
+            raise
+        try:
             sy_ring_consumer_sync(&self._r)
             rc = sy_ring_peek(&self._r, &w, &p)
             if rc == SY_RING_PENDING:
@@ -541,15 +625,15 @@ cdef class Ring:
                 sy_ring_advance(&self._r, w)
             return n
         finally:
-            if self._mapped:
-                sy_ring_consumer_publish(&self._r)
+            sy_ring_consumer_publish(&self._r)
             PyBuffer_Release(&out)
+            self._leave()
 
     def pop_view(self):
         """pop_view() -> Message | None. See :meth:`symphony.reference.ring.Ring.pop_view`."""
         cdef uint64_t w, handle, n
         cdef const uint8_t *p
-        self._live()
+        self._enter()
         sy_ring_consumer_sync(&self._r)
         try:
             rc = sy_ring_peek(&self._r, &w, &p)
@@ -577,12 +661,16 @@ cdef class Ring:
             return Message(memoryview(data))
         finally:
             sy_ring_consumer_publish(&self._r)
+            self._leave()
 
     def recover(self):
         """recover() -> int. See :meth:`symphony.reference.ring.Ring.recover`."""
-        self._live()
-        sy_ring_consumer_sync(&self._r)
-        return sy_ring_recover(&self._r)
+        self._enter()
+        try:
+            sy_ring_consumer_sync(&self._r)
+            return sy_ring_recover(&self._r)
+        finally:
+            self._leave()
 
     # ---- waiting --------------------------------------------------------------------
     def wait_readable(self, timeout=None):
@@ -590,23 +678,34 @@ cdef class Ring:
         cdef int64_t limit = _timeout_ns(timeout)
         cdef int64_t spin = self._spin_ns
         cdef int rc
-        self._live()
-        sy_ring_consumer_sync(&self._r)
-        if sy_ring_nonempty(&self._r):
-            return True
-        with nogil:
-            rc = sy_ring_wait_readable(&self._r, limit, spin)
-        return bool(rc)
+        self._enter()
+        try:
+            sy_ring_consumer_sync(&self._r)
+            if sy_ring_nonempty(&self._r):
+                return True
+            with nogil:
+                rc = sy_ring_wait_readable(&self._r, limit, spin)
+            if rc == SY_RING_CLOSED or not self._mapped:
+                raise RingClosed(f"ring {self._name!r} was closed during wait_readable")
+            return bool(rc)
+        finally:
+            self._leave()
 
     def pop_wait(self, timeout=None):
         """pop_wait(timeout=None) -> bytes | None. See :meth:`symphony.reference.ring.Ring.pop_wait`."""
-        cdef int64_t limit
+        cdef int64_t limit = _timeout_ns(timeout)
+        self._enter()
+        try:
+            return self._pop_wait(limit)
+        finally:
+            self._leave()
+
+    cdef object _pop_wait(self, int64_t limit):
         cdef int64_t left
         cdef int64_t spin = self._spin_ns
-        cdef bint tried = False
-        if timeout is not None:
-            _timeout_ns(timeout)  # validate before touching the ring, as the twin does
-        if self._mapped:  # fast path: something is there
+        cdef int rc
+        cdef int64_t deadline = 0
+        while True:
             sy_ring_consumer_sync(&self._r)
             try:
                 data = self._pop_one()
@@ -614,25 +713,15 @@ cdef class Ring:
                 sy_ring_consumer_publish(&self._r)
             if data is not None:
                 return data
-            tried = True
-        limit = -1 if timeout is None else _timeout_ns(timeout)
-        self._live()
-        deadline = 0 if limit < 0 else time.monotonic_ns() + limit
-        while True:
-            if not tried:
-                sy_ring_consumer_sync(&self._r)
-                try:
-                    data = self._pop_one()
-                finally:
-                    sy_ring_consumer_publish(&self._r)
-                if data is not None:
-                    return data
-            tried = False
+            if deadline == 0 and limit >= 0:
+                deadline = time.monotonic_ns() + limit
             left = -1 if limit < 0 else deadline - time.monotonic_ns()
             if limit >= 0 and left <= 0:
                 return None
             with nogil:
-                sy_ring_wait_readable(&self._r, left, spin)
+                rc = sy_ring_wait_readable(&self._r, left, spin)
+            if rc == SY_RING_CLOSED or not self._mapped:
+                raise RingClosed(f"ring {self._name!r} was closed during pop_wait")
 
     def _doorbell(self):
         if self._own_bell < 0:
@@ -649,26 +738,104 @@ cdef class Ring:
         sy_ring_consumer_sync(&self._r)
         return bool(sy_ring_nonempty(&self._r))
 
-    async def wait_readable_async(self):
-        """wait_readable_async() -> None. See :meth:`symphony.reference.ring.Ring.wait_readable_async`."""
+    async def wait_readable_async(self, timeout=None):
+        """wait_readable_async(timeout=None) -> bool. See :meth:`symphony.reference.ring.Ring.wait_readable_async`."""
         import trio
 
-        self._live()
-        bell = self._doorbell()
+        if timeout is not None:
+            _timeout_ns(timeout)
+        self._enter()
+        try:
+            bell = self._doorbell()
+            if timeout is None:
+                return await self._park_readable(bell)
+            with trio.move_on_after(timeout):
+                return await self._park_readable(bell)
+            return False
+        finally:
+            self._leave()
+
+    async def _park_readable(self, bell):
+        import trio
+
         while True:
+            if not self._mapped:
+                raise RingClosed(f"ring {self._name!r} was closed during wait_readable_async")
             if self._nonempty():
-                return
+                return True
             self._set_waiting(SY_WAIT_DOORBELL)
-            if self._nonempty():
-                self._set_waiting(0)
-                return
             try:
-                with trio.move_on_after(0.25):
-                    await trio.lowlevel.wait_readable(bell)
+                if self._nonempty():
+                    return True
+                await trio.lowlevel.wait_readable(bell)
             finally:
                 self._set_waiting(0)
-            with contextlib.suppress(BlockingIOError):
-                os.eventfd_read(bell)
+                with contextlib.suppress(BlockingIOError):
+                    os.eventfd_read(bell)
+
+    def _space_doorbell(self):
+        if self._space_bell < 0:
+            self._space_bell = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        if sy_ring_space_bell_register(&self._r, self._space_bell) == SY_RING_NO_SLOT:
+            raise RingError(
+                f"ring {self._name!r}: all {self._r.nslots} producer slots are held by live "
+                "processes")
+        return self._space_bell
+
+    def _fits(self, need):
+        return bool(sy_ring_fits_now(&self._r, <uint64_t>need))
+
+    def _arm_space(self, on):
+        if on:
+            sy_ring_space_bell_arm(&self._r)
+        else:
+            sy_ring_space_bell_disarm(&self._r)
+
+    async def wait_writable_async(self, nbytes=0, timeout=None):
+        """wait_writable_async(nbytes=0, timeout=None) -> bool. See :meth:`symphony.reference.ring.Ring.wait_writable_async`."""
+        import trio
+
+        if not isinstance(nbytes, int) or isinstance(nbytes, bool) or nbytes < 0:
+            raise ValidationError(f"nbytes must be an int >= 0, got {nbytes!r}")
+        if timeout is not None:
+            _timeout_ns(timeout)
+        self._enter()
+        try:
+            if nbytes > self._r.inline_limit:
+                if self._arena is None:
+                    raise MessageTooLarge(
+                        f"message of {nbytes} bytes exceeds ring {self._name!r} inline limit "
+                        f"{self._r.inline_limit} and the ring has no arena")
+                nbytes = _DESC
+            need = SY_REC_SIZE(<uint64_t>nbytes)
+            if sy_ring_fits_now(&self._r, need):
+                return True
+            bell = self._space_doorbell()
+            if timeout is None:
+                return await self._park_writable(bell, need)
+            with trio.move_on_after(timeout):
+                return await self._park_writable(bell, need)
+            return False
+        finally:
+            self._leave()
+
+    async def _park_writable(self, bell, need):
+        import trio
+
+        while True:
+            if not self._mapped:
+                raise RingClosed(f"ring {self._name!r} was closed during wait_writable_async")
+            if self._fits(need):
+                return True
+            self._arm_space(True)
+            try:
+                if self._fits(need):
+                    return True
+                await trio.lowlevel.wait_readable(bell)
+            finally:
+                self._arm_space(False)
+                with contextlib.suppress(BlockingIOError):
+                    os.eventfd_read(bell)
 
     async def pop_async(self):
         """pop_async() -> bytes. See :meth:`symphony.reference.ring.Ring.pop_async`."""

@@ -23,6 +23,7 @@ __all__ = [
     "CHECK_MESSAGES",
     "Message",
     "attach_segment",
+    "check_error",
     "cleanup",
     "create_segment",
     "find_orphans",
@@ -40,6 +41,20 @@ CHECK_MESSAGES = {
     -4: "has an inconsistent geometry (capacity, slots or size)",
 }
 """Messages for the checks of ``sy_ring_check`` (same codes in ring.h), for both twins."""
+
+
+def check_error(name: str, code: int, mm: mmap.mmap) -> RingFormatError:
+    """The error for a failed ``sy_ring_check`` code on segment ``name`` (both twins).
+
+    A version mismatch names the version found and the one this program was built for.
+    """
+    if code == -3:
+        (found,) = struct.unpack_from("<I", mm, L.RING_OFF_VERSION)
+        return RingFormatError(
+            f"ring segment {name!r} has format version {found}, this program was built for "
+            f"version {L.RING_VERSION} (unsupported ring version)"
+        )
+    return RingFormatError(f"ring segment {name!r} {CHECK_MESSAGES[code]}")
 
 
 def segment_name(name: str) -> str:

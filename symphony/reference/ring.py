@@ -53,8 +53,9 @@ import ctypes.util
 import mmap
 import os
 import struct
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from types import ModuleType, TracebackType
 from typing import Any
 
@@ -71,9 +72,9 @@ from symphony.commons.errors import (
 )
 from symphony.reference._buffer import byte_view
 from symphony.reference._ringshm import (
-    CHECK_MESSAGES,
     Message,
     attach_segment,
+    check_error,
     cleanup,
     create_segment,
     find_orphans,
@@ -117,6 +118,8 @@ _cas4.argtypes = [
 _cas4.restype = ctypes.c_bool
 _add4 = _libatomic.__atomic_fetch_add_4
 _add4.argtypes, _add4.restype = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int], ctypes.c_uint32
+_sub4 = _libatomic.__atomic_fetch_sub_4
+_sub4.argtypes, _sub4.restype = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int], ctypes.c_uint32
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _syscall = _libc.syscall
@@ -152,6 +155,21 @@ def _futex_wake(addr: int) -> None:
         None,
         ctypes.c_int(0),
     )
+
+
+def _dup_remote_fd(pid: int, fd: int) -> int:
+    """Duplicate descriptor ``fd`` of process ``pid`` here (pidfd_getfd); -1 if refused."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return -1
+    try:
+        got = _syscall(
+            ctypes.c_long(_SYS_PIDFD_GETFD), ctypes.c_int(pidfd), ctypes.c_int(fd), ctypes.c_int(0)
+        )
+    finally:
+        os.close(pidfd)
+    return int(got) if got >= 0 else -1
 
 
 def _rec_size(length: int) -> int:
@@ -227,6 +245,12 @@ class Ring:
         self._bell_key: tuple[int, int] = (0, -1)
         self._bell_fd = -1
         self._own_bell = -1
+        self._space_bell = -1  # our eventfd while waiting for room (wait_writable_async)
+        self._sbell_key: tuple[int, int] = (0, -1)  # consumer: the producer bell we opened
+        self._sbell_fd = -1
+        self._closing = False  # close() ran: every call raises RingClosed
+        self._busy = 0  # calls inside the mapping right now; the last one out unmaps
+        self._busy_lock = threading.Lock()
         self._arena: Any = None
         self._spin_ns = L.RING_SPIN_NS
         self._stats = dict.fromkeys(
@@ -335,8 +359,9 @@ class Ring:
         mm = attach_segment(name)
         code = _check(mm)
         if code:
+            err = check_error(name, code, mm)
             mm.close()
-            raise RingFormatError(f"ring segment {name!r} {CHECK_MESSAGES[code]}")
+            raise err
         self = cls()
         self._map(name.lstrip("/"), mm)
         self._spin_ns = spin_ns
@@ -366,7 +391,53 @@ class Ring:
         )
 
     def close(self) -> None:
-        """Unmap the segment (the ring itself stays until :meth:`unlink`); idempotent."""
+        """Unmap the segment (the ring itself stays until :meth:`unlink`); idempotent.
+
+        From then on every method that uses the ring raises :class:`RingClosed` (``stats``
+        and ``unlink`` still work). Calls that are inside the ring at that moment are never
+        unmapped under: a wait sleeping in another thread (``pop_wait``, ``push_wait``,
+        ``wait_readable``) or parked in a trio task (``wait_readable_async``,
+        ``wait_writable_async``) is woken and raises :class:`RingClosed`, and the last call
+        to leave unmaps the segment. A :class:`Message` from :meth:`pop_view` stays valid:
+        an inline one is a private copy, an arena one keeps the arena mapped until it is
+        released.
+        """
+        with self._busy_lock:
+            was_open = not self._closing
+            self._closing = True
+            if self._busy:
+                if was_open and self._mm is not None:
+                    self._interrupt()
+                return
+        self._release()
+
+    def _interrupt(self) -> None:
+        """Wake this handle's sleepers (other threads, trio tasks); same as sy_ring_interrupt."""
+        for off in (L.RING_OFF_DATA_SEQ, L.RING_OFF_SPACE_SEQ):
+            _add4(self._base + off, 1, _SEQ_CST)
+            _futex_wake(self._base + off)
+        for bell in (self._own_bell, self._space_bell):
+            if bell >= 0:
+                with contextlib.suppress(OSError):
+                    os.eventfd_write(bell, 1)
+
+    @contextlib.contextmanager
+    def _use(self) -> Iterator[None]:
+        """Run a call that uses the mapping: RingClosed once closed; keeps it mapped."""
+        with self._busy_lock:
+            if self._closing or self._mm is None:
+                raise RingClosed(f"ring {self._name!r} is closed")
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
+                last = self._busy == 0 and self._closing
+            if last:
+                self._release()
+
+    def _release(self) -> None:
         if self._arena is not None:
             try:
                 self._arena.close()
@@ -379,6 +450,12 @@ class Ring:
         if self._own_bell >= 0:
             os.close(self._own_bell)
             self._own_bell = -1
+        if self._space_bell >= 0:
+            os.close(self._space_bell)
+            self._space_bell = -1
+        if self._sbell_fd >= 0:
+            os.close(self._sbell_fd)
+            self._sbell_fd = -1
         self._anchor = None
         self._base = 0
         if self._mm is not None:
@@ -426,7 +503,7 @@ class Ring:
     @property
     def closed(self) -> bool:
         """True once :meth:`close` ran."""
-        return self._mm is None
+        return self._closing or self._mm is None
 
     def stats(self) -> dict[str, int]:
         """This handle's counters: pushed, pushed_bytes, popped, popped_bytes, full_events
@@ -436,7 +513,7 @@ class Ring:
 
     # ---- raw access -------------------------------------------------------------------
     def _live(self) -> int:
-        if self._mm is None:
+        if self._closing or self._mm is None:
             raise RingClosed(f"ring {self._name!r} is closed")
         return self._base
 
@@ -483,18 +560,7 @@ class Ring:
             os.close(self._bell_fd)
             self._bell_fd = -1
         self._bell_key = (pid, fd)
-        try:
-            pidfd = os.pidfd_open(pid)
-        except OSError:
-            return
-        try:
-            got = _syscall(
-                ctypes.c_long(_SYS_PIDFD_GETFD), ctypes.c_int(pidfd), ctypes.c_int(fd),
-                ctypes.c_int(0)
-            )
-        finally:
-            os.close(pidfd)
-        self._bell_fd = int(got) if got >= 0 else -1
+        self._bell_fd = _dup_remote_fd(pid, fd)
 
     def _publish_tail(self, t: int) -> None:
         _store8(self._base + L.RING_OFF_TAIL, t, _SEQ_CST)
@@ -659,16 +725,18 @@ class Ring:
             RingClosed: the handle is closed.
             TypeError, BufferError: ``data`` is not a contiguous buffer.
         """
-        return self._push_one(data) == _PUSHED
+        with self._use():
+            return self._push_one(data) == _PUSHED
 
     def push_many(self, buffers: Iterable[Buffer]) -> int:
         """Push messages in order until one does not fit; returns how many were pushed."""
-        count = 0
-        for data in buffers:
-            if self._push_one(data) != _PUSHED:
-                break
-            count += 1
-        return count
+        with self._use():
+            count = 0
+            for data in buffers:
+                if self._push_one(data) != _PUSHED:
+                    break
+                count += 1
+            return count
 
     def push_wait(self, data: Buffer, timeout: float | None = None) -> bool:
         """Push, waiting up to ``timeout`` seconds (None: forever) for room.
@@ -676,20 +744,21 @@ class Ring:
         Spins ``spin_ns`` then sleeps on the ring's space futex. Returns False on timeout.
         """
         limit = _timeout_ns(timeout)
-        deadline = time.monotonic_ns() + limit
-        while True:
-            rc = self._push_one(data)
-            if rc == _PUSHED:
-                return True
-            left = -1 if limit < 0 else deadline - time.monotonic_ns()
-            if limit >= 0 and left <= 0:
-                return False
-            if rc == _ARENA_FULL:
-                time.sleep(0.0001)  # blocks come back when the consumer releases them
-                continue
-            n = len(byte_view(data))
-            need = _rec_size(16 if n > self._inline_limit else n)
-            self._wait_writable(need, left)
+        with self._use():
+            deadline = time.monotonic_ns() + limit
+            while True:
+                rc = self._push_one(data)
+                if rc == _PUSHED:
+                    return True
+                left = -1 if limit < 0 else deadline - time.monotonic_ns()
+                if limit >= 0 and left <= 0:
+                    return False
+                if rc == _ARENA_FULL:
+                    time.sleep(0.0001)  # blocks come back when the consumer releases them
+                    continue
+                n = len(byte_view(data))
+                need = _rec_size(16 if n > self._inline_limit else n)
+                self._wait_writable(need, left)
 
     def _fits(self, need: int) -> bool:
         t = self._ld8(L.RING_OFF_TAIL)
@@ -702,12 +771,16 @@ class Ring:
         deadline = start + timeout_ns if timeout_ns >= 0 else 1 << 62
         spin_end = start + (self._spin_ns if timeout_ns < 0 else min(self._spin_ns, timeout_ns))
         while time.monotonic_ns() < spin_end:
+            if self._closing:
+                raise self._closed_during("push_wait")
             if self._fits(need):
                 return True
         waiters = self._base + L.RING_OFF_SPACE_WAITERS
         seq = self._base + L.RING_OFF_SPACE_SEQ
         while True:
             s = self._ld4(L.RING_OFF_SPACE_SEQ)
+            if self._closing:  # after loading s: close() bumps space_seq, so no lost wake-up
+                raise self._closed_during("push_wait")
             _add4(waiters, 1, _SEQ_CST)
             fits = self._fits(need)
             now = time.monotonic_ns()
@@ -738,6 +811,40 @@ class Ring:
         if _load4(self._base + L.RING_OFF_SPACE_WAITERS, _SEQ_CST):
             _add4(self._base + L.RING_OFF_SPACE_SEQ, 1, _SEQ_CST)
             _futex_wake(self._base + L.RING_OFF_SPACE_SEQ)
+            if _load4(self._base + L.RING_OFF_SPACE_BELLS, _SEQ_CST):
+                self._ring_space_bells()
+
+    def _ring_space_bells(self) -> None:
+        """Ring the doorbells of producers parked in wait_writable_async (sy_ring_ring_space_bells).
+
+        Single-producer mode: the header's (pid, fd), duplicated once and cached.
+        Multi-producer mode: each slot with ``bell_waiting`` set, duplicated per ring.
+        """
+        if self._flags & L.RING_FLAG_MULTI_PRODUCER:
+            for i in range(self._nslots):
+                so = self._slot_off(i)
+                if not self._ld4(so + L.RING_SLOT_BELL_WAITING):
+                    continue
+                pid = self._ld4(so + L.RING_SLOT_PID)
+                if pid == 0:
+                    continue
+                got = _dup_remote_fd(pid, self._ld4(so + L.RING_SLOT_BELL_FD))
+                if got >= 0:
+                    with contextlib.suppress(OSError):
+                        os.eventfd_write(got, 1)
+                    os.close(got)
+            return
+        key = (self._ld4(L.RING_OFF_SPACE_BELL_PID), self._ld4(L.RING_OFF_SPACE_BELL_FD))
+        if key[0] == 0:
+            return
+        if key != self._sbell_key or self._sbell_fd < 0:
+            if self._sbell_fd >= 0:
+                os.close(self._sbell_fd)
+            self._sbell_fd = _dup_remote_fd(*key)
+            self._sbell_key = key
+        if self._sbell_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.eventfd_write(self._sbell_fd, 1)
 
     def _peek(self) -> tuple[int, int, int]:
         """(state, head, header word) of the record at the head, consuming padding."""
@@ -798,8 +905,9 @@ class Ring:
         Pops call this by themselves after ``RING_PENDING_POLLS`` polls of the same
         uncommitted record. Returns the number of records skipped (0 or 1).
         """
-        self._live()
-        return self._recover()
+        with self._use():
+            self._live()
+            return self._recover()
 
     def _note_pending(self, head: int) -> bool:
         if self._pending_pos != head + 1:
@@ -841,23 +949,24 @@ class Ring:
 
     def pop(self) -> bytes | None:
         """Remove and return the oldest message, or None if there is none (yet)."""
-        got = self._take()
-        if got is None:
-            return None
-        h, w = got
-        if (w >> 32) & L.REC_ARENA:
-            handle, n = self._arena_desc(h, w)
-            view = self._arena.view(handle)
-            data = bytes(view)
-            view.release()
-            self._done(h, w)
-            self._arena.free(handle)
-        else:
-            data = self._payload(h, w)
-            n = len(data)
-            self._done(h, w)
-        self._stats["popped_bytes"] += n
-        return data
+        with self._use():
+            got = self._take()
+            if got is None:
+                return None
+            h, w = got
+            if (w >> 32) & L.REC_ARENA:
+                handle, n = self._arena_desc(h, w)
+                view = self._arena.view(handle)
+                data = bytes(view)
+                view.release()
+                self._done(h, w)
+                self._arena.free(handle)
+            else:
+                data = self._payload(h, w)
+                n = len(data)
+                self._done(h, w)
+            self._stats["popped_bytes"] += n
+            return data
 
     def pop_into(self, buffer: Buffer) -> int:
         """Copy the oldest message into ``buffer``; returns its length, or -1 if none.
@@ -866,39 +975,41 @@ class Ring:
             MessageTooLarge: the message is longer than ``buffer`` (it stays in the ring).
         """
         out = byte_view(buffer, "ring pop_into buffer", writable=True)
-        got = self._take()
-        if got is None:
-            return -1
-        h, w = got
-        arena = bool((w >> 32) & L.REC_ARENA)
-        handle, n = self._arena_desc(h, w) if arena else (0, w & 0xFFFFFFFF)
-        if n > len(out):
-            raise MessageTooLarge(
-                f"message of {n} bytes does not fit the pop_into buffer of {len(out)} bytes"
-            )
-        if arena:
-            view = self._arena.view(handle)
-            out[:n] = view
-            view.release()
-            self._done(h, w)
-            self._arena.free(handle)
-        else:
-            out[:n] = self._payload(h, w)
-            self._done(h, w)
-        self._stats["popped_bytes"] += n
-        return n
+        with self._use():
+            got = self._take()
+            if got is None:
+                return -1
+            h, w = got
+            arena = bool((w >> 32) & L.REC_ARENA)
+            handle, n = self._arena_desc(h, w) if arena else (0, w & 0xFFFFFFFF)
+            if n > len(out):
+                raise MessageTooLarge(
+                    f"message of {n} bytes does not fit the pop_into buffer of {len(out)} bytes"
+                )
+            if arena:
+                view = self._arena.view(handle)
+                out[:n] = view
+                view.release()
+                self._done(h, w)
+                self._arena.free(handle)
+            else:
+                out[:n] = self._payload(h, w)
+                self._done(h, w)
+            self._stats["popped_bytes"] += n
+            return n
 
     def pop_many(self, n: int) -> list[bytes]:
         """Pop up to ``n`` messages (fewer if the ring runs empty)."""
         if not isinstance(n, int) or n < 0:
             raise ValidationError(f"pop_many count must be an int >= 0, got {n!r}")
-        out = []
-        for _ in range(n):
-            data = self.pop()
-            if data is None:
-                break
-            out.append(data)
-        return out
+        with self._use():
+            out = []
+            for _ in range(n):
+                data = self.pop()
+                if data is None:
+                    break
+                out.append(data)
+            return out
 
     def pop_view(self) -> Message | None:
         """Pop the oldest message as a :class:`Message`; None if there is none.
@@ -906,20 +1017,21 @@ class Ring:
         An arena-backed message is not copied: ``message.data`` views the arena block until
         ``message.release()`` frees it. An inline message is copied out of the ring.
         """
-        got = self._take()
-        if got is None:
-            return None
-        h, w = got
-        if (w >> 32) & L.REC_ARENA:
-            handle, n = self._arena_desc(h, w)
-            arena = self._arena
+        with self._use():
+            got = self._take()
+            if got is None:
+                return None
+            h, w = got
+            if (w >> 32) & L.REC_ARENA:
+                handle, n = self._arena_desc(h, w)
+                arena = self._arena
+                self._done(h, w)
+                self._stats["popped_bytes"] += n
+                return Message(arena.view(handle), lambda: arena.free(handle), in_arena=True)
+            data = self._payload(h, w)
             self._done(h, w)
-            self._stats["popped_bytes"] += n
-            return Message(arena.view(handle), lambda: arena.free(handle), in_arena=True)
-        data = self._payload(h, w)
-        self._done(h, w)
-        self._stats["popped_bytes"] += len(data)
-        return Message(memoryview(data))
+            self._stats["popped_bytes"] += len(data)
+            return Message(memoryview(data))
 
     # ---- waiting ----------------------------------------------------------------------
     def _nonempty(self) -> bool:
@@ -930,20 +1042,33 @@ class Ring:
 
         Spins ``spin_ns``, then declares itself asleep (``waiting`` word), re-checks, and
         sleeps on the ``data_seq`` futex until a producer bumps it.
+
+        Raises:
+            RingClosed: the handle is closed, or another thread closed it during the wait.
         """
-        self._live()
         limit = _timeout_ns(timeout)
+        with self._use():
+            return self._wait_readable(limit, "wait_readable")
+
+    def _closed_during(self, what: str) -> RingClosed:
+        return RingClosed(f"ring {self._name!r} was closed during {what}")
+
+    def _wait_readable(self, limit: int, what: str) -> bool:
         if self._nonempty():
             return True
         start = time.monotonic_ns()
         deadline = start + limit if limit >= 0 else 1 << 62
         spin_end = start + (self._spin_ns if limit < 0 else min(self._spin_ns, limit))
         while time.monotonic_ns() < spin_end:
+            if self._closing:
+                raise self._closed_during(what)
             if self._nonempty():
                 return True
         waiting = self._base + L.RING_OFF_WAITING
         while True:
             s = self._ld4(L.RING_OFF_DATA_SEQ)
+            if self._closing:  # after loading s: close() bumps data_seq, so no lost wake-up
+                raise self._closed_during(what)
             _store4(waiting, L.WAIT_FUTEX, _SEQ_CST)
             if self._nonempty():
                 self._st4(L.RING_OFF_WAITING, 0)
@@ -958,17 +1083,22 @@ class Ring:
                 return True
 
     def pop_wait(self, timeout: float | None = None) -> bytes | None:
-        """Pop, waiting up to ``timeout`` seconds (None: forever); None on timeout."""
+        """Pop, waiting up to ``timeout`` seconds (None: forever); None on timeout.
+
+        Raises:
+            RingClosed: the handle is closed, or another thread closed it during the wait.
+        """
         limit = _timeout_ns(timeout)
-        deadline = time.monotonic_ns() + limit
-        while True:
-            data = self.pop()
-            if data is not None:
-                return data
-            left = -1 if limit < 0 else deadline - time.monotonic_ns()
-            if limit >= 0 and left <= 0:
-                return None
-            self.wait_readable(None if left < 0 else left / 1e9)
+        with self._use():
+            deadline = time.monotonic_ns() + limit
+            while True:
+                data = self.pop()
+                if data is not None:
+                    return data
+                left = -1 if limit < 0 else deadline - time.monotonic_ns()
+                if limit >= 0 and left <= 0:
+                    return None
+                self._wait_readable(left, "pop_wait")
 
     def _doorbell(self) -> int:
         if self._own_bell < 0:
@@ -977,32 +1107,150 @@ class Ring:
             self._st4(L.RING_OFF_BELL_PID, self._pid)
         return self._own_bell
 
-    async def wait_readable_async(self) -> None:
+    async def wait_readable_async(self, timeout: float | None = None) -> bool:
         """Wait (trio) until the ring is non-empty, without blocking the loop or spinning.
 
         The consumer parks on its eventfd doorbell with ``trio.lowlevel.wait_readable``; a
-        producer rings it only when the ``waiting`` word says the consumer is asleep. As a
-        safety net against a producer that cannot open the doorbell (no pidfd_getfd
-        permission) the wait re-checks every 0.25 s.
+        producer rings it only when the ``waiting`` word says the consumer is asleep.
+
+        Args:
+            timeout: None (the default) waits with no cancel scope of its own, the cheapest
+                wake-up; a number of seconds returns False when it elapses. Pass a timeout
+                (or cancel the task) to notice a peer that died or a producer that cannot
+                ring the bell (``pidfd_getfd`` needs the same user and ptrace access).
+
+        Returns:
+            True once the ring is non-empty; False on timeout.
+
+        Raises:
+            RingClosed: the handle is closed, or :meth:`close` ran (any task or thread)
+                while this waited: the waiter wakes at once.
         """
         import trio
 
-        self._live()
-        bell = self._doorbell()
+        if timeout is not None:
+            _timeout_ns(timeout)
+        with self._use():
+            bell = self._doorbell()
+            if timeout is None:
+                return await self._park_readable(bell)
+            with trio.move_on_after(timeout):
+                return await self._park_readable(bell)
+            return False
+
+    async def _park_readable(self, bell: int) -> bool:
+        import trio
+
         while True:
+            if self._closing:
+                raise self._closed_during("wait_readable_async")
             if self._nonempty():
-                return
+                return True
             _store4(self._base + L.RING_OFF_WAITING, L.WAIT_DOORBELL, _SEQ_CST)
-            if self._nonempty():
-                self._st4(L.RING_OFF_WAITING, 0)
-                return
             try:
-                with trio.move_on_after(0.25):
-                    await trio.lowlevel.wait_readable(bell)
+                if self._nonempty():
+                    return True
+                await trio.lowlevel.wait_readable(bell)
             finally:
                 self._st4(L.RING_OFF_WAITING, 0)
-            with contextlib.suppress(BlockingIOError):
-                os.eventfd_read(bell)
+                with contextlib.suppress(BlockingIOError):
+                    os.eventfd_read(bell)
+
+    def _space_doorbell(self) -> int:
+        """Our eventfd for wait_writable_async, advertised where the consumer looks for it."""
+        if self._space_bell < 0:
+            self._space_bell = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        if self._flags & L.RING_FLAG_MULTI_PRODUCER:
+            if self._slot < 0 and self._claim_slot() < 0:
+                raise RingError(
+                    f"ring {self._name!r}: all {self._nslots} producer slots are held by live "
+                    "processes"
+                )
+            self._st4(self._slot_off(self._slot) + L.RING_SLOT_BELL_FD, self._space_bell)
+        else:
+            self._st4(L.RING_OFF_SPACE_BELL_FD, self._space_bell)
+            self._st4(L.RING_OFF_SPACE_BELL_PID, self._pid)
+        return self._space_bell
+
+    def _arm_space(self, on: bool) -> None:
+        """Declare (or withdraw) "parked on my doorbell": slot flag, space_bells, space_waiters."""
+        mp = self._flags & L.RING_FLAG_MULTI_PRODUCER
+        if on:
+            if mp:
+                self._st4(self._slot_off(self._slot) + L.RING_SLOT_BELL_WAITING, 1)
+            _add4(self._base + L.RING_OFF_SPACE_BELLS, 1, _SEQ_CST)
+            _add4(self._base + L.RING_OFF_SPACE_WAITERS, 1, _SEQ_CST)
+        else:
+            _sub4(self._base + L.RING_OFF_SPACE_WAITERS, 1, _SEQ_CST)
+            _sub4(self._base + L.RING_OFF_SPACE_BELLS, 1, _SEQ_CST)
+            if mp:
+                self._st4(self._slot_off(self._slot) + L.RING_SLOT_BELL_WAITING, 0)
+
+    async def wait_writable_async(self, nbytes: int = 0, timeout: float | None = None) -> bool:
+        """Wait (trio) until a message of ``nbytes`` bytes would fit, without spinning.
+
+        For a producer whose :meth:`push` returned False. It parks on its own eventfd
+        doorbell after declaring itself asleep (``space_bells`` and ``space_waiters`` in the
+        header, plus ``bell_waiting`` in its slot in multi-producer mode) and re-checking the
+        room; the consumer, after publishing its head, rings the doorbells when it sees
+        them (the same Dekker protocol as the consumer's doorbell, so no lost wake-up).
+        A message above ``inline_limit`` needs only its 16-byte arena record in the ring;
+        room in the arena itself is not waited for.
+
+        Args:
+            nbytes: payload size the caller wants to push.
+            timeout: None waits with no cancel scope; seconds: returns False when elapsed.
+
+        Returns:
+            True when the message fits now; False on timeout.
+
+        Raises:
+            RingClosed: closed before or during the wait.
+            MessageTooLarge: above ``inline_limit`` and the ring has no arena.
+            RingError: multi-producer ring with every producer slot taken.
+            ValidationError: bad ``nbytes`` or ``timeout``.
+        """
+        import trio
+
+        if not isinstance(nbytes, int) or isinstance(nbytes, bool) or nbytes < 0:
+            raise ValidationError(f"nbytes must be an int >= 0, got {nbytes!r}")
+        if timeout is not None:
+            _timeout_ns(timeout)
+        with self._use():
+            if nbytes > self._inline_limit:
+                if self._arena is None:
+                    raise MessageTooLarge(
+                        f"message of {nbytes} bytes exceeds ring {self._name!r} inline limit "
+                        f"{self._inline_limit} and the ring has no arena"
+                    )
+                nbytes = struct.calcsize(L.RING_ARENA_DESC_FORMAT)
+            need = _rec_size(nbytes)
+            if self._fits(need):
+                return True
+            bell = self._space_doorbell()
+            if timeout is None:
+                return await self._park_writable(bell, need)
+            with trio.move_on_after(timeout):
+                return await self._park_writable(bell, need)
+            return False
+
+    async def _park_writable(self, bell: int, need: int) -> bool:
+        import trio
+
+        while True:
+            if self._closing:
+                raise self._closed_during("wait_writable_async")
+            if self._fits(need):
+                return True
+            self._arm_space(True)
+            try:
+                if self._fits(need):
+                    return True
+                await trio.lowlevel.wait_readable(bell)
+            finally:
+                self._arm_space(False)
+                with contextlib.suppress(BlockingIOError):
+                    os.eventfd_read(bell)
 
     async def pop_async(self) -> bytes:
         """Pop one message (trio), parking on the doorbell while the ring is empty."""

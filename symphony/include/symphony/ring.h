@@ -63,14 +63,20 @@
 #define SY_RING_OFF_SPACE_WAITERS 256
 #define SY_RING_OFF_SPACE_SEQ 260
 #define SY_RING_OFF_PRODUCER_PID 264
+#define SY_RING_OFF_SPACE_BELLS 268     /* producers parked on an eventfd doorbell (count) */
+#define SY_RING_OFF_SPACE_BELL_PID 272  /* single-producer mode: that producer's eventfd ... */
+#define SY_RING_OFF_SPACE_BELL_FD 276   /* ... (pid, fd); multi-producer: in the slot */
 #define SY_RING_OFF_ARENA_LEN 320
 #define SY_RING_OFF_ARENA_NAME 324
 #define SY_RING_ARENA_NAME_MAX 124
 #define SY_RING_OFF_SLOTS 512
-/* producer slot (multi-producer mode): pid u32, unused u32, start u64, end u64, unused u64 */
+/* producer slot (multi-producer mode): pid u32, bell_fd u32, start u64, end u64,
+ * bell_waiting u32, unused u32 */
 #define SY_RING_SLOT_PID 0
+#define SY_RING_SLOT_BELL_FD 4
 #define SY_RING_SLOT_START 8
 #define SY_RING_SLOT_END 16
+#define SY_RING_SLOT_BELL_WAITING 24
 
 /* ring flags (header word at SY_RING_OFF_FLAGS) */
 #define SY_RING_MULTI_PRODUCER 1u
@@ -90,6 +96,7 @@
 #define SY_RING_FULL 0
 #define SY_RING_PUSHED 1
 #define SY_RING_NO_SLOT (-1)
+#define SY_RING_CLOSED (-2)   /* a wait interrupted by sy_ring_interrupt (the handle closes) */
 
 /* attach errors */
 #define SY_RING_E_SIZE (-1)
@@ -126,6 +133,10 @@ typedef struct sy_ring {
     int32_t bell_fd_local;
     int64_t spin_budget;    /* consumer: adaptive spin (ns), -1 until the first wait */
     sy_ring_stats st;
+    uint32_t closing;       /* set (atomically) by sy_ring_interrupt: waits return SY_RING_CLOSED */
+    uint32_t sbell_pid;     /* consumer: the single producer's doorbell we opened (pid, fd) */
+    int32_t sbell_fd;
+    int32_t sbell_fd_local;
 } sy_ring;
 
 /* ---- atomics -------------------------------------------------------------------------- */
@@ -243,16 +254,40 @@ static inline void sy_ring_open(sy_ring *r, uint8_t *base, uint32_t pid) {
     r->bell_fd = -1;
     r->bell_fd_local = -1;
     r->spin_budget = -1;
+    r->sbell_fd = -1;
+    r->sbell_fd_local = -1;
     r->tail_local = sy_ld64(SY_U64(r, SY_RING_OFF_TAIL));
     r->head_cache = sy_ld64(SY_U64(r, SY_RING_OFF_HEAD));
     r->head_local = r->head_cache;
     r->tail_cache = r->tail_local;
 }
 
+/* Close the handle's private fds and forget the mapping. Only once no thread is inside a
+ * call on this handle (sy_ring_interrupt first wakes the ones sleeping in a wait). */
 static inline void sy_ring_release_handle(sy_ring *r) {
     if (r->bell_fd_local >= 0) close(r->bell_fd_local);
     r->bell_fd_local = -1;
+    if (r->sbell_fd_local >= 0) close(r->sbell_fd_local);
+    r->sbell_fd_local = -1;
     r->base = NULL;
+}
+
+static inline int sy_ring_closing(const sy_ring *r) {
+    return (int)__atomic_load_n(&r->closing, __ATOMIC_ACQUIRE);
+}
+
+/* The handle is closing: make every sy_ring_wait_readable / sy_ring_wait_writable on it
+ * (other threads, GIL released) return SY_RING_CLOSED promptly. Bumps both futex words and
+ * wakes them (a sleeper of another process wakes spuriously and sleeps again). The caller
+ * must keep the segment mapped until those threads have left (symphony.ring: a busy count;
+ * the last one out unmaps). */
+static inline void sy_ring_interrupt(sy_ring *r) {
+    __atomic_store_n(&r->closing, 1u, __ATOMIC_SEQ_CST);
+    if (r->base == NULL) return;
+    __atomic_fetch_add(SY_U32(r, SY_RING_OFF_DATA_SEQ), 1u, __ATOMIC_SEQ_CST);
+    sy_futex_wake(SY_U32(r, SY_RING_OFF_DATA_SEQ));
+    __atomic_fetch_add(SY_U32(r, SY_RING_OFF_SPACE_SEQ), 1u, __ATOMIC_SEQ_CST);
+    sy_futex_wake(SY_U32(r, SY_RING_OFF_SPACE_SEQ));
 }
 
 /* ---- waking the consumer ---------------------------------------------------------------- */
@@ -436,6 +471,54 @@ static inline int sy_ring_push(sy_ring *r, const void *p, uint32_t len, uint32_t
 }
 
 /* ---- consumer --------------------------------------------------------------------------- */
+/* Duplicate eventfd `fd` of process `pid` into this process (pidfd_getfd); -1 if refused. */
+static inline int sy_dup_remote_fd(uint32_t pid, int32_t fd) {
+#if defined(SYS_pidfd_open) && defined(SYS_pidfd_getfd)
+    int pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    if (pfd < 0) return -1;
+    int got = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
+    close(pfd);
+    return got;
+#else
+    (void)pid; (void)fd;
+    return -1;
+#endif
+}
+
+static inline void sy_write_bell(int fd) {
+    uint64_t one = 1;
+    if (write(fd, &one, 8) < 0) { /* counter saturated: already rung */ }
+}
+
+/* Consumer: ring the doorbells of producers parked in an async writable wait
+ * (space_bells > 0). Single-producer mode: the (pid, fd) in the header, duplicated once and
+ * cached. Multi-producer mode: every slot with bell_waiting set (duplicated per ring: this
+ * is the blocked-producer path, not the fast path). */
+static inline void sy_ring_ring_space_bells(sy_ring *r) {
+    if (r->flags & SY_RING_MULTI_PRODUCER) {
+        for (uint32_t i = 0; i < r->nslots; i++) {
+            uint8_t *s = r->base + SY_RING_OFF_SLOTS + (uint64_t)i * SY_RING_SLOT_SIZE;
+            if (!sy_ld32((uint32_t *)(s + SY_RING_SLOT_BELL_WAITING))) continue;
+            uint32_t pid = sy_ld32((uint32_t *)(s + SY_RING_SLOT_PID));
+            int32_t fd = (int32_t)sy_ld32((uint32_t *)(s + SY_RING_SLOT_BELL_FD));
+            if (pid == 0) continue;
+            int got = sy_dup_remote_fd(pid, fd);
+            if (got >= 0) { sy_write_bell(got); close(got); }
+        }
+        return;
+    }
+    uint32_t pid = sy_ld32(SY_U32(r, SY_RING_OFF_SPACE_BELL_PID));
+    int32_t fd = (int32_t)sy_ld32(SY_U32(r, SY_RING_OFF_SPACE_BELL_FD));
+    if (pid == 0) return;
+    if (pid != r->sbell_pid || fd != r->sbell_fd || r->sbell_fd_local < 0) {
+        if (r->sbell_fd_local >= 0) close(r->sbell_fd_local);
+        r->sbell_fd_local = sy_dup_remote_fd(pid, fd);
+        r->sbell_pid = pid;
+        r->sbell_fd = fd;
+    }
+    if (r->sbell_fd_local >= 0) sy_write_bell(r->sbell_fd_local);
+}
+
 static inline void sy_ring_consumer_publish(sy_ring *r) {
     uint64_t *head = SY_U64(r, SY_RING_OFF_HEAD);
     if (__atomic_load_n(head, __ATOMIC_RELAXED) == r->head_local) return;
@@ -444,6 +527,8 @@ static inline void sy_ring_consumer_publish(sy_ring *r) {
         uint32_t *seq = SY_U32(r, SY_RING_OFF_SPACE_SEQ);
         __atomic_fetch_add(seq, 1u, __ATOMIC_SEQ_CST);
         sy_futex_wake(seq);
+        if (__atomic_load_n(SY_U32(r, SY_RING_OFF_SPACE_BELLS), __ATOMIC_SEQ_CST))
+            sy_ring_ring_space_bells(r);
     }
 }
 
@@ -535,7 +620,8 @@ static inline int sy_ring_nonempty(sy_ring *r) {
 }
 
 /* Consumer: wait until the ring is non-empty. Spin, then sleep on the futex.
- * timeout_ns < 0 waits forever. 1 when non-empty, 0 on timeout. No GIL needed.
+ * timeout_ns < 0 waits forever. 1 when non-empty, 0 on timeout, SY_RING_CLOSED when
+ * sy_ring_interrupt ran (another thread closes the handle). No GIL needed.
  * The spin adapts (like glibc's adaptive mutexes): up to spin_ns, doubled after a wait that
  * the spin satisfied, halved (down to SY_RING_MIN_SPIN_NS) after one that had to sleep. On an
  * oversubscribed machine the peer often needs our CPU, so spinning only delays it. */
@@ -549,6 +635,7 @@ static inline int sy_ring_wait_readable(sy_ring *r, int64_t timeout_ns, int64_t 
     int64_t next_yield = start + SY_RING_YIELD_NS;
     int yielded = 0;
     while (now < spin_end) {
+        if (sy_ring_closing(r)) return SY_RING_CLOSED;
         for (int i = 0; i < 32; i++) {
             if (sy_ring_nonempty(r)) {
                 if (yielded) { /* the peer needed our CPU: spinning did not help */
@@ -573,6 +660,7 @@ static inline int sy_ring_wait_readable(sy_ring *r, int64_t timeout_ns, int64_t 
     uint32_t *waiting = SY_U32(r, SY_RING_OFF_WAITING), *seq = SY_U32(r, SY_RING_OFF_DATA_SEQ);
     for (;;) {
         uint32_t s = sy_ld32(seq);
+        if (sy_ring_closing(r)) return SY_RING_CLOSED; /* after the load: see sy_ring_interrupt */
         __atomic_store_n(waiting, SY_WAIT_FUTEX, __ATOMIC_SEQ_CST);
         if (sy_ring_nonempty(r)) { sy_st32(waiting, 0); return 1; }
         now = sy_now_ns();
@@ -609,6 +697,7 @@ static inline int sy_ring_nearly_full(sy_ring *r, uint32_t len) {
 }
 
 /* Producer: wait until `need` bytes (a record size) could fit; spin, then futex.
+ * 1 fits, 0 timeout, SY_RING_CLOSED after sy_ring_interrupt.
  * Hysteresis: once the ring was full, wait for an eighth of it to drain (or `need`, if
  * larger), polling the head about once a microsecond. Polling it in a tight loop would bounce
  * the head's cache line on every pop and slow the consumer that we are waiting for. */
@@ -619,6 +708,7 @@ static inline int sy_ring_wait_writable(sy_ring *r, uint64_t need, int64_t timeo
     int64_t deadline = timeout_ns < 0 ? INT64_MAX : start + timeout_ns;
     int64_t spin_end = start + (spin_ns < timeout_ns || timeout_ns < 0 ? spin_ns : timeout_ns);
     while (now < spin_end) {
+        if (sy_ring_closing(r)) return SY_RING_CLOSED;
         if (sy_ring_fits(r, want)) return 1;
         int64_t next = now + 1000;
         while ((now = sy_now_ns()) < next) sy_cpu_relax();
@@ -627,6 +717,7 @@ static inline int sy_ring_wait_writable(sy_ring *r, uint64_t need, int64_t timeo
     uint32_t *waiters = SY_U32(r, SY_RING_OFF_SPACE_WAITERS), *seq = SY_U32(r, SY_RING_OFF_SPACE_SEQ);
     for (;;) {
         uint32_t s = sy_ld32(seq);
+        if (sy_ring_closing(r)) return SY_RING_CLOSED; /* after the load: see sy_ring_interrupt */
         __atomic_fetch_add(waiters, 1u, __ATOMIC_SEQ_CST);
         int fits = sy_ring_fits(r, need);
         now = sy_now_ns();
@@ -638,6 +729,40 @@ static inline int sy_ring_wait_writable(sy_ring *r, uint64_t need, int64_t timeo
         __atomic_fetch_sub(waiters, 1u, __ATOMIC_SEQ_CST);
         if (sy_ring_fits(r, need)) return 1;
     }
+}
+
+/* ---- async producer doorbell (trio: symphony.ring.Ring.wait_writable_async) ------------ */
+/* Advertise this producer's eventfd `fd` for the consumer to ring. Single-producer mode: the
+ * header's (space_bell_pid, space_bell_fd); multi-producer: the producer's slot (claimed here
+ * if needed). 0, or SY_RING_NO_SLOT. */
+static inline int sy_ring_space_bell_register(sy_ring *r, int32_t fd) {
+    if (r->flags & SY_RING_MULTI_PRODUCER) {
+        if (r->slot < 0 && sy_ring_claim_slot(r) < 0) return SY_RING_NO_SLOT;
+        sy_st32((uint32_t *)(sy_slot(r, (uint32_t)r->slot) + SY_RING_SLOT_BELL_FD), (uint32_t)fd);
+        return 0;
+    }
+    sy_st32(SY_U32(r, SY_RING_OFF_SPACE_BELL_FD), (uint32_t)fd);
+    sy_st32(SY_U32(r, SY_RING_OFF_SPACE_BELL_PID), r->pid);
+    return 0;
+}
+/* Declare "asleep on my doorbell" (then re-check sy_ring_fits before parking: Dekker with
+ * sy_ring_consumer_publish, which stores head and then loads space_waiters / space_bells). */
+static inline void sy_ring_space_bell_arm(sy_ring *r) {
+    if (r->flags & SY_RING_MULTI_PRODUCER)
+        sy_st32((uint32_t *)(sy_slot(r, (uint32_t)r->slot) + SY_RING_SLOT_BELL_WAITING), 1u);
+    __atomic_fetch_add(SY_U32(r, SY_RING_OFF_SPACE_BELLS), 1u, __ATOMIC_SEQ_CST);
+    __atomic_fetch_add(SY_U32(r, SY_RING_OFF_SPACE_WAITERS), 1u, __ATOMIC_SEQ_CST);
+}
+static inline void sy_ring_space_bell_disarm(sy_ring *r) {
+    __atomic_fetch_sub(SY_U32(r, SY_RING_OFF_SPACE_WAITERS), 1u, __ATOMIC_SEQ_CST);
+    __atomic_fetch_sub(SY_U32(r, SY_RING_OFF_SPACE_BELLS), 1u, __ATOMIC_SEQ_CST);
+    if (r->flags & SY_RING_MULTI_PRODUCER)
+        sy_st32((uint32_t *)(sy_slot(r, (uint32_t)r->slot) + SY_RING_SLOT_BELL_WAITING), 0u);
+}
+/* Could a record of `need` bytes fit now (re-reading this handle's cursor first)? */
+static inline int sy_ring_fits_now(sy_ring *r, uint64_t need) {
+    if (!(r->flags & SY_RING_MULTI_PRODUCER)) sy_ring_producer_sync(r);
+    return sy_ring_fits(r, need);
 }
 
 /* ---- attaching from C (issue 11) -------------------------------------------------------- */
