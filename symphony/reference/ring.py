@@ -40,6 +40,15 @@ Waiting
     the bell (and only then). The consumer publishes ``(pid, fd)`` of its eventfd in the
     header; a producer duplicates it with ``pidfd_getfd(2)`` (same user, ptrace access).
     ``/proc/<pid>/fd`` cannot be used: eventfds are anonymous inodes and refuse ``open``.
+    :meth:`Ring.wait_writable_async` is the mirror image for a producer facing a full ring:
+    it parks on its own eventfd after declaring itself in ``space_bells`` (and its slot), and
+    the consumer rings it after publishing its head.
+
+Closing
+    :meth:`Ring.close` takes effect at once (every later call raises ``RingClosed``) but
+    never unmaps under a caller: calls inside the ring are counted, sleepers (threads in a
+    futex wait, trio tasks on a doorbell) are woken and raise ``RingClosed``, and the last
+    one out unmaps. See ``docs/ring-format.md`` ("Closing a handle").
 
 This twin uses ``libatomic`` through :mod:`ctypes` for the atomic operations (Python has no
 atomics on shared memory); it is the readable specification, not the fast path.
