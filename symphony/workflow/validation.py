@@ -33,7 +33,7 @@ import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
-from operator import is_
+from operator import attrgetter, is_
 from typing import Literal, cast
 
 from symphony.commons.errors import CycleError, WorkflowValidationError
@@ -342,6 +342,16 @@ def _check_edges(
             ported.append((pos, e, s, d))
 
     # ---- data edges (and ported conditional edges)
+    if not broken and not ported and classes.count(DataEdge) >= _DENSE_MIN:
+        sel = list(map(is_, classes, repeat(DataEdge)))
+        dense = _data_edges_dense(list(compress(edges, sel)),
+                                  cast(list[int], list(compress(es, sel))),  # not broken
+                                  cast(list[int], list(compress(ed, sel))),
+                                  list(compress(positions, sel)),
+                                  outs, ins, compat)
+        if dense is not None:
+            return _Fed(*dense)
+        # something is wrong with a data edge: the loop below names every problem
     n_multi = 0
     for pos, e, s, d in chain(pick(DataEdge), ported):
         sp: str = e.source_port  # type: ignore[union-attr,assignment]
@@ -398,6 +408,66 @@ def _check_edges(
                          f"data edges (#{', #'.join(map(str, poss))}) but is not multi",
                          node=nid, edge=poss[1], port=tp))
     return _Fed(fed, seen_multi)
+
+
+_DENSE_MIN = 64
+"""Data edges from which :func:`_data_edges_dense` is tried (below: the plain loop)."""
+_SOURCE_PORT = attrgetter("source_port")
+_TARGET_PORT = attrgetter("target_port")
+_TYPE = attrgetter("type")
+_MULTI = attrgetter("multi")
+
+
+def _data_edges_dense(
+    edges: list[Edge],
+    src: list[int],
+    dst: list[int],
+    positions: list[int],
+    outs: list[dict[str, PortType]],
+    ins: list[dict[str, Port]],
+    compat: dict[tuple[PortType, PortType], bool],
+) -> tuple[dict[tuple[int, str], int], set[tuple[int, str, int, str]]] | None:
+    """The data-edge check of :func:`_check_edges` for graphs where it finds nothing wrong,
+    with no Python bytecode per edge: port lookups are ``map(dict.get, ...)`` over the
+    edges (C-level), types are compared per distinct (output type, input type) pair (port
+    types are interned, so the pairs are few), and the fed slots are one ``dict(zip())``.
+
+    Returns ``(fed, seen_multi)`` exactly as the loop builds them, or ``None`` if some data
+    edge has an unknown port, incompatible types or shares a single-producer input with
+    another edge, or duplicates an edge into a multi input — the caller then runs the loop,
+    which reports each problem in edge order.
+    """
+    sp = list(map(_SOURCE_PORT, edges))
+    tp = list(map(_TARGET_PORT, edges))
+    st = list(map(dict.get, map(outs.__getitem__, src), sp))
+    tports = list(map(dict.get, map(ins.__getitem__, dst), tp))
+    if None in st or not all(tports):  # all(): Port has no __len__/__bool__ (no __eq__ calls)
+        return None
+    tt: list[PortType] = list(map(_TYPE, tports))
+    for pair in set(zip(cast(list[PortType], st), tt)):
+        a, b = pair
+        if a is b:
+            continue
+        ok = compat.get(pair)
+        if ok is None:
+            ok = compat[pair] = is_compatible(a, b)
+        if not ok:
+            return None
+    multi = list(map(_MULTI, tports))
+    seen_multi: set[tuple[int, str, int, str]] = set()
+    if True in multi:
+        single = [not m for m in multi]
+        seen_multi = set(zip(compress(src, multi), compress(sp, multi),
+                             compress(dst, multi), compress(tp, multi)))
+        if len(seen_multi) != multi.count(True):
+            return None  # a duplicate edge into a multi input
+        dst, tp, positions = (list(compress(dst, single)), list(compress(tp, single)),
+                              list(compress(positions, single)))
+    # reversed: the first edge of a slot is the value that stays
+    fed = dict(zip(zip(reversed(dst), reversed(tp)), reversed(positions)))
+    if len(fed) != len(positions):
+        return None  # two edges feed one single-producer input
+    return fed, seen_multi
 
 
 class _Fed:
