@@ -2,6 +2,9 @@
 # The algorithm is static inline C in symphony/include/symphony/ring.h (symphony.get_include());
 # a Ring's raw handle is `ring._r` (a sy_ring): push/pop on raw buffers with no Python objects,
 # e.g.  `with nogil: ok = ring_push_raw(&ring._r, p, n)`.
+# Raw users bypass the Ring's busy count: hold a reference to the Ring and do not let another
+# thread close() it while you use `ring._r` (close() defers the unmap only for calls made
+# through the Ring's own methods; see docs/ring-format.md, "Closing a handle").
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 cdef extern from "symphony/ring.h" nogil:

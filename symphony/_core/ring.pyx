@@ -693,7 +693,7 @@ cdef class Ring:
 
     def pop_wait(self, timeout=None):
         """pop_wait(timeout=None) -> bytes | None. See :meth:`symphony.reference.ring.Ring.pop_wait`."""
-        cdef int64_t limit = _timeout_ns(timeout)
+        cdef int64_t limit = -1 if timeout is None else _timeout_ns(timeout)
         self._enter()
         try:
             return self._pop_wait(limit)

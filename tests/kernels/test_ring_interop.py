@@ -118,12 +118,21 @@ def test_stress_million_messages(name: str) -> None:
         ring.close()
 
 
-def _drain(ring: cy_ring.Ring, until: dict[int, int], deadline: float) -> dict[int, list[int]]:
+def _drain(
+    ring: cy_ring.Ring,
+    until: dict[int, int],
+    deadline: float,
+    producer: subprocess.Popen[str] | None = None,
+) -> dict[int, list[int]]:
+    """Pop until ``until`` counts per producer are reached, ``producer`` (if any) has exited,
+    and the ring stays empty for 50 ms."""
     seen: dict[int, list[int]] = {0: [], 1: []}
     while time.monotonic() < deadline:
         msg = ring.pop_wait(0.05)
         if msg is None:
-            if all(len(seen[k]) >= v for k, v in until.items()):
+            if all(len(seen[k]) >= v for k, v in until.items()) and (
+                producer is None or producer.poll() is not None
+            ):
                 break
             continue
         pid, seq, crc = HDR.unpack_from(msg)
@@ -170,7 +179,9 @@ def test_producer_killed_mid_push(name: str, trial: int) -> None:
         victim.send_signal(signal.SIGKILL)
         victim.communicate()
         committed = struct.unpack("<Q", Path(progress).read_bytes()[:8])[0]
-        rest = _drain(ring, {0: committed - len(seen0)}, time.monotonic() + 60)
+        # with a live producer, keep consuming until it exits: a pause of the loaded machine
+        # must not leave it blocked on a full ring that nobody drains any more
+        rest = _drain(ring, {0: committed - len(seen0)}, time.monotonic() + 60, live)
         got0 = seen0 + rest[0]
         assert got0 == list(range(len(got0))), "victim's messages lost, duplicated or reordered"
         assert committed <= len(got0) <= committed + 1
