@@ -33,8 +33,8 @@ import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
-from operator import attrgetter, is_
-from typing import Literal, cast
+from operator import and_, attrgetter, is_
+from typing import Any, Literal, cast
 
 from symphony.commons.errors import CycleError, WorkflowValidationError
 from symphony.workflow.graph import GraphIndex
@@ -138,13 +138,36 @@ def validate(wf: Workflow) -> ValidationReport:
     add = report.problems.append
     gi = wf.index()
     nodes = wf.nodes
-    index = gi.index
 
     # ---- ids, duplicates, per-node rules, port tables (one pass over the nodes)
     for pos in gi.duplicate_nodes:
         nid = nodes[pos].id
         add(Problem("duplicate-node", f"node id {nid!r} is used more than once "
                     f"(again at nodes[{pos}])", node=nid))
+    dense = (_ports_dense(nodes, wf.edges, gi)
+             if len(nodes) >= _DENSE_MIN and not gi.duplicate_nodes and not gi.dangling
+             else None)
+    if dense is not None:
+        # nothing wrong with ids, ports or edges: only node rules and missing inputs to tell
+        offenders, missing = dense
+        for k in offenders:
+            _check_node(nodes[k], add)
+        for i, p in missing:
+            nid = gi.ids[i]
+            add(Problem("missing-input", f"required input {nid}.{p.name} ({p.type}) "
+                        "is not fed by any data edge and has no default", node=nid,
+                        port=p.name))
+    else:
+        _ports_loop(wf, gi, add, report)
+    _order_checks(wf, gi, add, report)
+    return report
+
+
+def _ports_loop(wf: Workflow, gi: GraphIndex, add: _Emit, report: ValidationReport) -> None:
+    """Ids, node rules, ports, edges and required inputs, node by node and edge by edge
+    (caching what each node derives)."""
+    nodes = wf.nodes
+    index = gi.index
     n_idx = gi.n
     outs: list[dict[str, PortType]] = [_EMPTY] * n_idx
     ins: list[dict[str, Port]] = [_EMPTY_P] * n_idx
@@ -192,6 +215,11 @@ def validate(wf: Workflow) -> ValidationReport:
                             "is not fed by any data edge and has no default", node=nid,
                             port=p.name))
 
+
+def _order_checks(wf: Workflow, gi: GraphIndex, add: _Emit, report: ValidationReport) -> None:
+    """Order (the kernel), self-loops, orphans, cycles."""
+    edges = wf.edges
+    n_idx = gi.n
     # ---- order (the kernel), then self-loops, orphans, cycles
     try:
         order, levels = gi.sort()
@@ -226,7 +254,6 @@ def validate(wf: Workflow) -> ValidationReport:
         name = gi.ids.__getitem__
         report.order = list(map(name, order))
         report.levels = [list(map(name, lvl)) for lvl in levels]
-    return report
 
 
 _WS = re.compile(r"\s")
@@ -411,6 +438,141 @@ def _check_edges(
 
 
 _DENSE_MIN = 64
+_NAME = attrgetter("name")
+_OUTPUTS = attrgetter("outputs")
+_INPUTS = attrgetter("inputs")
+_POLICY = attrgetter("policy")
+_OPERATOR = attrgetter("operator")
+_REQUIRED = attrgetter("required")
+_DEFAULT = attrgetter("default")
+
+
+def _has_dup(np: Any, a: Any) -> bool:
+    """Whether the 1-d array ``a`` has a repeated value (sort: ``np.unique`` is far slower)."""
+    s = np.sort(a)
+    return bool((s[1:] == s[:-1]).any())
+
+
+def _ports_dense(
+    nodes: tuple[Node, ...], edges: tuple[Edge, ...], gi: GraphIndex
+) -> tuple[list[int], list[tuple[int, Port]]] | None:
+    """Ids, ports, data and control edges and required inputs of a whole workflow with
+    no Python bytecode per node or edge, for the common case where none of them has a
+    problem.
+
+    Port names become dense ints (one dict lookup per port, C-level ``map``), each port
+    a key ``node * names + name`` in sorted numpy tables; an edge's ports are found by
+    ``searchsorted``, its types are ids in a per-port type-id table and compatibility is
+    decided once per distinct (output type, input type) pair; duplicate edges, inputs fed
+    twice and unfed required inputs are numpy set operations.
+
+    Returns ``(positions of nodes whose node rules must be checked, unfed required inputs
+    as (node index, port) in node/port order)``, or ``None`` when the graph has an invalid
+    id, a duplicate port, a conditional edge, an unknown port, incompatible types, a
+    duplicate edge or an input fed twice — :func:`_ports_loop` then names every problem.
+    """
+    import numpy as np
+
+    n = len(nodes)
+    m = len(edges)
+    ids = gi.ids
+    if len(gi.src) != m or not isinstance(gi.edge_pos, range):
+        return None  # self-loops already taken out: positions no longer align
+    if (not all(map(is_, map(type, ids), repeat(str))) or "" in ids
+            or _WS.search("\x00".join(ids))):
+        return None
+    classes = list(map(type, edges))
+    if classes.count(ConditionalEdge):
+        return None
+    outputs = list(map(_OUTPUTS, nodes))
+    inputs = list(map(_INPUTS, nodes))
+    oports: list[Port] = list(chain.from_iterable(outputs))
+    iports: list[Port] = list(chain.from_iterable(inputs))
+    onames = list(map(_NAME, oports))
+    inames = list(map(_NAME, iports))
+    code: dict[str, int] = {}
+    for nm in set(onames).union(inames):
+        code[nm] = len(code)
+    nc = max(len(code), 1)
+    if (n * nc) ** 2 >= 1 << 62:
+        return None
+    i64 = np.int64
+    owner_o = np.repeat(np.arange(n, dtype=i64), np.fromiter(map(len, outputs), i64, n))
+    owner_i = np.repeat(np.arange(n, dtype=i64), np.fromiter(map(len, inputs), i64, n))
+    okey = owner_o * nc + np.fromiter(map(code.__getitem__, onames), i64, len(onames))
+    ikey = owner_i * nc + np.fromiter(map(code.__getitem__, inames), i64, len(inames))
+    o_order = np.argsort(okey, kind="stable")
+    i_order = np.argsort(ikey, kind="stable")
+    okey_s, ikey_s = okey[o_order], ikey[i_order]
+    if (okey_s[1:] == okey_s[:-1]).any() or (ikey_s[1:] == ikey_s[:-1]).any():
+        return None  # a node declares a port name twice
+    # node rules: only nodes that are not plain operators with the default policy
+    plain = list(map(and_, map(is_, map(type, nodes), repeat(OperatorNode)),
+                     map(is_, map(_POLICY, nodes), repeat(DEFAULT_POLICY))))
+    if False in plain or not all(map(_OPERATOR, nodes)):
+        offenders = [k for k, (nd, ok) in enumerate(zip(nodes, plain))
+                     if not ok or not cast(OperatorNode, nd).operator]
+    else:
+        offenders = []
+    # control edges: no duplicates
+    src_all = np.frombuffer(gi.src, dtype=i64)
+    dst_all = np.frombuffer(gi.dst, dtype=i64)
+    is_data = np.fromiter(map(is_, classes, repeat(DataEdge)), np.bool_, m)
+    ctl = ~is_data
+    ck = src_all[ctl] * n + dst_all[ctl]
+    if _has_dup(np, ck):
+        return None
+    # data edges: ports exist, types compatible
+    data = list(compress(edges, is_data.tolist()))
+    k = len(data)
+    s, d = src_all[is_data], dst_all[is_data]
+    get = code.get
+    spc = np.fromiter(map(get, map(_SOURCE_PORT, data), repeat(-1)), i64, k)
+    tpc = np.fromiter(map(get, map(_TARGET_PORT, data), repeat(-1)), i64, k)
+    if k and (spc.min() < 0 or tpc.min() < 0 or not okey_s.size or not ikey_s.size):
+        return None
+    ek = s * nc + spc
+    j = np.minimum(np.searchsorted(okey_s, ek), okey_s.size - 1)
+    if not (okey_s[j] == ek).all():
+        return None
+    oidx = o_order[j]
+    tk = d * nc + tpc
+    j = np.minimum(np.searchsorted(ikey_s, tk), ikey_s.size - 1)
+    if not (ikey_s[j] == tk).all():
+        return None
+    iidx = i_order[j]
+    tid: dict[PortType, int] = {}
+    otypes = list(map(_TYPE, oports))
+    itypes = list(map(_TYPE, iports))
+    for t in set(otypes).union(itypes):
+        tid[t] = len(tid)
+    nt = len(tid)
+    types = list(tid)
+    ot = np.fromiter(map(tid.__getitem__, otypes), i64, len(otypes))
+    it = np.fromiter(map(tid.__getitem__, itypes), i64, len(itypes))
+    pairs = np.sort(ot[oidx] * nt + it[iidx])
+    for pair in pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))].tolist():
+        a, b = types[pair // nt], types[pair % nt]
+        if a is not b and not is_compatible(a, b):
+            return None
+    # duplicates and inputs fed twice
+    imulti = np.fromiter(map(_MULTI, iports), np.bool_, len(iports))
+    mm = imulti[iidx]
+    if mm.any():
+        mk = (s[mm] * nc + spc[mm]) * (n * nc) + tk[mm]
+        if _has_dup(np, mk):
+            return None
+    single = iidx[~mm]
+    if _has_dup(np, single):
+        return None
+    # required inputs without a producer
+    need = np.fromiter(map(and_, map(_REQUIRED, iports),
+                           map(is_, map(_DEFAULT, iports), repeat(None))), np.bool_, len(iports))
+    need[iidx] = False
+    missing = [(int(owner_i[q]), iports[q]) for q in np.flatnonzero(need).tolist()]
+    return offenders, missing
+
+
 """Data edges from which :func:`_data_edges_dense` is tried (below: the plain loop)."""
 _SOURCE_PORT = attrgetter("source_port")
 _TARGET_PORT = attrgetter("target_port")

@@ -1,20 +1,23 @@
-"""The dense data-edge check (no bytecode per edge) reports exactly what the edge loop does:
-differential tests on large random workflows, valid and broken in every data-edge way."""
+"""The dense checks (no bytecode per node or edge: ``_ports_dense``, and ``_data_edges_dense``
+inside the loop path) report exactly what the node and edge loops do: differential tests on
+large random workflows, valid and broken in every port/edge way."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+from typing import cast
 
 import pytest
 
 from symphony.workflow import validation
-from symphony.workflow.model import ControlEdge, DataEdge, Edge, Workflow
+from symphony.workflow.model import ControlEdge, DataEdge, Edge, NodePolicy, OperatorNode, Workflow
 from symphony.workflow.synthetic import random_workflow
 
 
 def _report(wf: Workflow, dense: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[object, ...]:
     calls: list[bool] = []
-    real = validation._data_edges_dense
+    real = validation._ports_dense
 
     def spy(*args: object) -> object:
         out = real(*args)  # type: ignore[arg-type]
@@ -23,7 +26,7 @@ def _report(wf: Workflow, dense: bool, monkeypatch: pytest.MonkeyPatch) -> tuple
 
     with monkeypatch.context() as m:
         m.setattr(validation, "_DENSE_MIN", 64 if dense else 10**9)
-        m.setattr(validation, "_data_edges_dense", spy)
+        m.setattr(validation, "_ports_dense", spy)
         # a fresh model each time: nothing cached from the other run
         rep = validation.validate(Workflow(id=wf.id, nodes=wf.nodes, edges=wf.edges))
     assert bool(calls) == dense
@@ -57,7 +60,14 @@ def _mutate(wf: Workflow, kind: str, rng: random.Random) -> Workflow:
         elif kind == "control-duplicate":
             edges.append(ControlEdge(e.source, e.target))
             edges.append(ControlEdge(e.source, e.target))
-    return Workflow(id=wf.id, nodes=wf.nodes, edges=tuple(edges))
+        elif kind == "missing-input" and e.target_port == "a":
+            edges[k] = ControlEdge(e.source, e.target)  # 'a' is required, now unfed
+    nodes = list(wf.nodes)
+    if kind == "node-rules":
+        for q in rng.sample(range(len(nodes)), 3):
+            nodes[q] = replace(nodes[q], policy=NodePolicy(retries=-1))
+        nodes[5] = replace(cast(OperatorNode, nodes[5]), operator="")
+    return Workflow(id=wf.id, nodes=tuple(nodes), edges=tuple(edges))
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -72,7 +82,8 @@ def test_valid_workflows_take_the_dense_path_with_the_same_result(
 
 @pytest.mark.parametrize("kind", ["unknown-source-port", "unknown-target-port",
                                   "type-mismatch", "duplicate-single", "duplicate-multi",
-                                  "two-producers", "control-duplicate"])
+                                  "two-producers", "control-duplicate", "missing-input",
+                                  "node-rules"])
 @pytest.mark.parametrize("seed", [3, 4])
 def test_broken_workflows_report_the_same_problems(kind: str, seed: int,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,7 +93,9 @@ def test_broken_workflows_report_the_same_problems(kind: str, seed: int,
     assert dense[:3] == loop[:3]
     problems = loop[0]
     assert isinstance(problems, list)
-    if kind not in ("duplicate-multi", "control-duplicate", "type-mismatch"):
+    if kind in ("missing-input", "node-rules"):
+        assert dense[3] == (True,)  # the dense pass reports these itself
+    elif kind != "type-mismatch":
         assert dense[3] == (False,)  # refused: the loop named the problems
     if kind != "type-mismatch":  # a random re-wiring may happen to be compatible
         assert problems, kind
