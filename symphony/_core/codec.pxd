@@ -9,4 +9,4 @@ cdef struct Buf:
 
 cdef int _venc(Buf* b, object v, int depth) except -1
 cdef object _vdec(const unsigned char* p, Py_ssize_t n_buf, Py_ssize_t* at, int depth)
-cdef object _dec_envelope(const unsigned char* p, Py_ssize_t n_buf)
+cdef object _dec_envelope(const unsigned char* p, Py_ssize_t n_buf, object type_names, object endpoint_names)

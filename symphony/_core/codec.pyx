@@ -51,6 +51,7 @@ cdef extern from "Python.h":
     void* PyUnicode_DATA(object s)
     Py_ssize_t PyUnicode_GET_LENGTH(object s)
     long long PyLong_AsLongLongAndOverflow(object v, int* overflow) except? -1
+    PyObject* PyDict_GetItemWithError(object d, object key) except? NULL
 
 __all__ = [
     "FrameDecoder",
@@ -487,13 +488,6 @@ cdef int _put_key(Buf* b, object k) except -1:
     return _put_utf8(b, k, "String")
 
 
-cdef int _put_raw_id(Buf* b, object mid) except -1:
-    data = (<tuple>mid)[1] if isinstance(mid, tuple) and len(<tuple>mid) == 2 else mid[1]
-    if type(data) is not bytes or PyBytes_GET_SIZE(data) != 16:
-        raise CodecError("bincode Envelope ids must be 16 bytes")
-    return _put(b, PyBytes_AS_STRING(data), 16)
-
-
 cdef inline object _int(object x):
     # struct.pack (the twin) accepts ints and int subclasses only, never floats
     if type(x) is int or isinstance(x, int):
@@ -501,10 +495,69 @@ cdef inline object _int(object x):
     raise TypeError(f"an integer is required, got {type(x).__name__}")
 
 
-def encode_envelope(fields):
-    """encode_envelope(fields) -> bytes. See
+cdef bytes _id_bytes(object mid):
+    # a MessageId is a tuple subclass: read its data slot directly (no sq_item call)
+    if isinstance(mid, tuple) and len(<tuple>mid) == 2:
+        data = (<tuple>mid)[1]
+    else:
+        data = mid[1]
+    if type(data) is not bytes or PyBytes_GET_SIZE(data) != 16:
+        raise CodecError("bincode Envelope ids must be 16 bytes")
+    return <bytes>data
+
+
+cdef uint8_t _u8(object x) except? 255:
+    cdef int overflow = 0
+    cdef long long v = PyLong_AsLongLongAndOverflow(x, &overflow)  # ints and int subclasses
+    if overflow or not 0 <= v <= 255:
+        raise OverflowError(f"u8 out of range: {x}")  # struct.error in the twin: CodecError
+    return <uint8_t>v
+
+
+cdef inline object _lookup(object table, object key):
+    # dict.get without the attribute lookup and call (borrowed reference from C)
+    cdef PyObject* found
+    if type(table) is dict:
+        found = PyDict_GetItemWithError(table, key)
+        if found == NULL:
+            return None
+        return <object>found
+    return table.get(key)
+
+
+cdef uint32_t _code_u32(object code, str what) except? 0xFFFFFFFF:
+    cdef int overflow = 0
+    cdef long long v
+    if type(code) is int:
+        v = PyLong_AsLongLongAndOverflow(code, &overflow)
+        if not overflow and 0 < v <= 0xFFFFFFFF:
+            return <uint32_t>v
+    raise CodecError(f"bincode {what} {code!r} is not 1..2**32-1")
+
+
+cdef uint32_t _type_code(object typ, object ver, object type_codes) except? 0xFFFFFFFF:
+    if type_codes:
+        code = _lookup(type_codes, (typ, ver))
+        if code is not None:
+            return _code_u32(code, "message type code")
+    return 0
+
+
+cdef uint32_t _endpoint_id(str name, object endpoint_ids) except? 0xFFFFFFFF:
+    if PyUnicode_GET_LENGTH(name) == 0:
+        return 0
+    if endpoint_ids:
+        eid = _lookup(endpoint_ids, name)
+        if eid is not None:
+            return _code_u32(eid, "endpoint id")
+    return 0
+
+
+def encode_envelope(fields, type_codes=None, endpoint_ids=None):
+    """encode_envelope(fields, type_codes=None, endpoint_ids=None) -> bytes. See
     :func:`symphony.reference.codec.encode_envelope`."""
     cdef Buf b
+    cdef uint32_t code, sid, tid
     b.data = NULL
     b.len = 0
     b.cap = 0
@@ -516,35 +569,71 @@ def encode_envelope(fields):
             payload = tf[11]; meta = tf[12]
         else:
             (pv, mid, cid, kind, typ, ver, src, tgt, ts, ttl, prio, payload, meta) = fields
-        if type(mid[1]) is not bytes or len(mid[1]) != 16 or (
-            cid is not None and (type(cid[1]) is not bytes or len(cid[1]) != 16)
-        ):
-            raise CodecError("bincode Envelope ids must be 16 bytes")
-        _put_u8(&b, <uint8_t>_int(pv))
-        _put_raw_id(&b, mid)
+        mid_b = _id_bytes(mid)
+        cid_b = None if cid is None else _id_bytes(cid)
+        if type(typ) is not str:
+            raise _bad("Envelope.message_type", typ, "not a str")
+        if type(src) is not str:
+            raise _bad("Envelope.source", src, "not a str")
+        if type(tgt) is not str:
+            raise _bad("Envelope.target", tgt, "not a str")
+        code = _type_code(typ, ver, type_codes)
+        sid = _endpoint_id(<str>src, endpoint_ids)
+        tid = _endpoint_id(<str>tgt, endpoint_ids)
+        _put_u8(&b, _u8(pv))
+        _put(&b, PyBytes_AS_STRING(mid_b), 16)
         if cid is None:
             _put_u8(&b, 0)
         else:
             _put_u8(&b, 1)
-            _put_raw_id(&b, cid)
-        _put_u32(&b, <uint32_t>_int(kind))
-        _put_utf8(&b, typ, "String")
-        _put_u32(&b, <uint32_t>_int(ver))
-        _put_utf8(&b, src, "String")
-        _put_utf8(&b, tgt, "String")
+            _put(&b, PyBytes_AS_STRING(cid_b), 16)
+        _put_u8(&b, _u8(kind))
+        _put_u8(&b, _u8(prio))
+        _put_u32(&b, code)
+        _put_u32(&b, sid)
+        _put_u32(&b, tid)
         _put_u64(&b, <uint64_t>_int(ts))
         if ttl is None:
             _put_u8(&b, 0)
         else:
+            if not isinstance(ttl, int) or not 0 <= ttl <= 0xFFFFFFFF:
+                raise _bad("Envelope.ttl_ms", ttl, "not a u32 of milliseconds")
             _put_u8(&b, 1)
-            _put_u64(&b, <uint64_t>_int(ttl))
-        _put_u32(&b, <uint32_t>_int(prio))
+            _put_u32(&b, <uint32_t>ttl)
+        if code == 0 or (sid == 0 and PyUnicode_GET_LENGTH(src)) or (
+            tid == 0 and PyUnicode_GET_LENGTH(tgt)
+        ):
+            _put_u8(&b, 1)  # names: Some(Names)
+            if code == 0:
+                _put_u8(&b, 1)
+                _put_utf8(&b, typ, "String")
+                _put_u32(&b, <uint32_t>_int(ver))
+            else:
+                _put_u8(&b, 0)
+            if sid == 0 and PyUnicode_GET_LENGTH(src):
+                _put_u8(&b, 1)
+                _put_utf8(&b, src, "String")
+            else:
+                _put_u8(&b, 0)
+            if tid == 0 and PyUnicode_GET_LENGTH(tgt):
+                _put_u8(&b, 1)
+                _put_utf8(&b, tgt, "String")
+            else:
+                _put_u8(&b, 0)
+        else:
+            _put_u8(&b, 0)  # names: None
         _venc(&b, payload, 0)
-        items = meta.items()
-        _put_u64(&b, <uint64_t>len(meta))
-        for k, v in items:
-            _put_key(&b, k)
-            _venc(&b, v, 0)
+        if meta:
+            items = meta.items()
+            _put_u8(&b, 1)
+            _put_u64(&b, <uint64_t>len(meta))
+            for k, v in items:
+                _put_key(&b, k)
+                _venc(&b, v, 0)
+        elif type(meta) is dict:
+            _put_u8(&b, 0)
+        else:
+            raise _bad("Envelope.metadata", meta, "not a dict")
         return _finish(&b)
     except SymphonyError:
         raise
@@ -554,49 +643,18 @@ def encode_envelope(fields):
         PyMem_Free(b.data)
 
 
-cdef object _dec_envelope(const unsigned char* p, Py_ssize_t n_buf):
-    cdef Py_ssize_t pos, end
-    cdef uint8_t tag, ttl_tag, pv
-    cdef uint32_t kind, ver, prio
-    cdef uint64_t n, count, i
-    if n_buf < 18:
-        raise _truncated("Envelope", 0, 18, n_buf)
-    pv = p[0]
-    tag = p[17]
-    if tag == 0:
-        if n_buf < 30:
-            raise _truncated("Envelope header", 0, 30, n_buf)
-        cid = None
-        pos = 18
-    elif tag == 1:
-        if n_buf < 46:
-            raise _truncated("Envelope header", 0, 46, n_buf)
-        cid = _tuple_new(_MessageId, (EXT_MESSAGE_ID, PyBytes_FromStringAndSize(<const char*>(p + 18), 16)))
-        pos = 34
-    else:
-        raise CodecError(f"bincode Envelope.correlation_id tag at offset 17 is {tag}")
-    kind = _rd_u32(p + pos)
-    n = _rd_u64(p + pos + 4)
-    pos += 12
-    if pv != 1:
-        raise CodecError(f"bincode Envelope.protocol_version at offset 0 is {pv}, not 1")
-    if kind > 4:
-        raise CodecError(f"bincode Envelope.kind at offset {pos - 12} is {kind} (0..4)")
-    if n > <uint64_t>(n_buf - pos):
-        raise _truncated("Envelope.type", pos, <Py_ssize_t>min(n, <uint64_t>0x7FFFFFFFFFFFFFFF), n_buf)
-    end = pos + <Py_ssize_t>n
-    typ = _utf8(p, pos, end, "Envelope.type")
-    pos = end
-    if pos + 12 > n_buf:
-        raise _truncated("Envelope.version", pos, 12, n_buf)
-    ver = _rd_u32(p + pos)
-    n = _rd_u64(p + pos + 4)
-    pos += 12
-    if n > <uint64_t>(n_buf - pos):
-        raise _truncated("Envelope.source", pos, <Py_ssize_t>min(n, <uint64_t>0x7FFFFFFFFFFFFFFF), n_buf)
-    end = pos + <Py_ssize_t>n
-    src = _utf8(p, pos, end, "Envelope.source")
-    pos = end
+cdef inline int _opt_tag(const unsigned char* p, Py_ssize_t n_buf, Py_ssize_t pos, str what) except -1:
+    if pos >= n_buf:
+        raise _truncated(what, pos, 1, n_buf)
+    if p[pos] > 1:
+        raise CodecError(f"bincode {what} tag at offset {pos} is {p[pos]}, not 0 or 1")
+    return p[pos]
+
+
+cdef object _str_at(const unsigned char* p, Py_ssize_t n_buf, Py_ssize_t* at):
+    cdef Py_ssize_t pos = at[0]
+    cdef Py_ssize_t end
+    cdef uint64_t n
     if pos + 8 > n_buf:
         raise _truncated("String length", pos, 8, n_buf)
     n = _rd_u64(p + pos)
@@ -604,58 +662,135 @@ cdef object _dec_envelope(const unsigned char* p, Py_ssize_t n_buf):
     if n > <uint64_t>(n_buf - pos):
         raise _truncated("String", pos, <Py_ssize_t>min(n, <uint64_t>0x7FFFFFFFFFFFFFFF), n_buf)
     end = pos + <Py_ssize_t>n
-    tgt = _utf8(p, pos, end, "String")
-    pos = end
-    if pos + 13 > n_buf:
-        raise _truncated("Envelope.timestamp", pos, 13, n_buf)
-    ts = _rd_u64(p + pos)
-    ttl_tag = p[pos + 8]
-    if ttl_tag == 0:
-        ttl = None
-        prio = _rd_u32(p + pos + 9)
-        pos += 13
-    elif ttl_tag == 1:
-        if pos + 21 > n_buf:
-            raise _truncated("Envelope.ttl_ms", pos, 21, n_buf)
-        ttl = _rd_u64(p + pos + 9)
-        prio = _rd_u32(p + pos + 17)
-        pos += 21
+    s = _utf8(p, pos, end, "String")
+    at[0] = end
+    return s
+
+
+cdef object _endpoint(uint32_t eid, object name, object names, str what, Py_ssize_t at):
+    if name is not None:
+        if eid != 0:
+            raise CodecError(f"bincode {what} at offset {at} is id {eid} and also a name")
+        return name
+    if eid == 0:
+        return ""
+    found = _lookup(names, eid) if names else None
+    if found is None:
+        raise CodecError(f"bincode {what} at offset {at}: unknown endpoint id {eid}")
+    return found
+
+
+cdef object _dec_envelope(const unsigned char* p, Py_ssize_t n_buf, object type_names, object endpoint_names):
+    cdef Py_ssize_t pos, names_at
+    cdef uint8_t tag, pv, kind, prio
+    cdef uint32_t code, sid, tid
+    cdef uint64_t count, i
+    if n_buf < 18:
+        raise _truncated("Envelope", 0, 18, n_buf)
+    pv = p[0]
+    tag = p[17]
+    if tag == 0:
+        cid = None
+        pos = 18
+    elif tag == 1:
+        if n_buf < 34:
+            raise _truncated("Envelope.correlation_id", 18, 16, n_buf)
+        cid = _tuple_new(_MessageId, (EXT_MESSAGE_ID, PyBytes_FromStringAndSize(<const char*>(p + 18), 16)))
+        pos = 34
     else:
-        raise CodecError(f"bincode Envelope.ttl_ms tag at offset {pos + 8} is {ttl_tag}")
+        raise CodecError(f"bincode Envelope.correlation_id tag at offset 17 is {tag}")
+    if pv != 1:
+        raise CodecError(f"bincode Envelope.protocol_version at offset 0 is {pv}, not 1")
+    if pos + 22 > n_buf:
+        raise _truncated("Envelope.kind", pos, 22, n_buf)
+    kind = p[pos]
+    prio = p[pos + 1]
+    code = _rd_u32(p + pos + 2)
+    sid = _rd_u32(p + pos + 6)
+    tid = _rd_u32(p + pos + 10)
+    ts = _rd_u64(p + pos + 14)
+    if kind > 4:
+        raise CodecError(f"bincode Envelope.kind at offset {pos} is {kind} (0..4)")
     if prio > 3:
-        raise CodecError(f"bincode Envelope.priority at offset {pos - 4} is {prio} (0..3)")
+        raise CodecError(f"bincode Envelope.priority at offset {pos + 1} is {prio} (0..3)")
+    pos += 22
+    if _opt_tag(p, n_buf, pos, "Envelope.ttl_ms"):
+        if pos + 5 > n_buf:
+            raise _truncated("Envelope.ttl_ms", pos + 1, 4, n_buf)
+        ttl = _rd_u32(p + pos + 1)
+        pos += 5
+    else:
+        ttl = None
+        pos += 1
+    names_at = pos
+    tname = sname = gname = None
+    ver = 0
+    if _opt_tag(p, n_buf, pos, "Envelope.names"):
+        pos += 1
+        if _opt_tag(p, n_buf, pos, "Names.message_type"):
+            pos += 1
+            tname = _str_at(p, n_buf, &pos)
+            if pos + 4 > n_buf:
+                raise _truncated("Names.message_type version", pos, 4, n_buf)
+            ver = _rd_u32(p + pos)
+            pos += 4
+        else:
+            pos += 1
+        if _opt_tag(p, n_buf, pos, "Names.source"):
+            pos += 1
+            sname = _str_at(p, n_buf, &pos)
+        else:
+            pos += 1
+        if _opt_tag(p, n_buf, pos, "Names.target"):
+            pos += 1
+            gname = _str_at(p, n_buf, &pos)
+        else:
+            pos += 1
+    else:
+        pos += 1
+    if tname is not None:
+        if code != 0:
+            raise CodecError(
+                f"bincode Envelope.message_type at offset {names_at} is code {code} "
+                "and also a name"
+            )
+        typ = tname
+    else:
+        found = _lookup(type_names, code) if type_names and code else None
+        if found is None:
+            raise CodecError(
+                f"bincode Envelope.message_type at offset {names_at}: unknown code {code}"
+            )
+        typ, ver = found
+    src = _endpoint(sid, sname, endpoint_names, "Envelope.source", names_at)
+    tgt = _endpoint(tid, gname, endpoint_names, "Envelope.target", names_at)
     payload = _vdec(p, n_buf, &pos, 0)
-    if pos + 8 > n_buf:
-        raise _truncated("Envelope.metadata length", pos, 8, n_buf)
-    count = _rd_u64(p + pos)
-    pos += 8
-    _check_count("Envelope.metadata", count, pos, 12, n_buf)
     meta = {}
-    for i in range(count):
-        if pos + 8 > n_buf:
-            raise _truncated("String length", pos, 8, n_buf)
-        n = _rd_u64(p + pos)
-        pos += 8
-        if n > <uint64_t>(n_buf - pos):
-            raise _truncated("String", pos, <Py_ssize_t>min(n, <uint64_t>0x7FFFFFFFFFFFFFFF), n_buf)
-        end = pos + <Py_ssize_t>n
-        k = _utf8(p, pos, end, "String")
-        pos = end
-        meta[k] = _vdec(p, n_buf, &pos, 0)
+    if _opt_tag(p, n_buf, pos, "Envelope.metadata"):
+        if pos + 9 > n_buf:
+            raise _truncated("Envelope.metadata length", pos + 1, 8, n_buf)
+        count = _rd_u64(p + pos + 1)
+        pos += 9
+        _check_count("Envelope.metadata", count, pos, 12, n_buf)
+        for i in range(count):
+            k = _str_at(p, n_buf, &pos)
+            meta[k] = _vdec(p, n_buf, &pos, 0)
+    else:
+        pos += 1
     if pos != n_buf:
         raise CodecError(f"bincode Envelope: {n_buf - pos} trailing bytes at offset {pos}")
     mid = _tuple_new(_MessageId, (EXT_MESSAGE_ID, PyBytes_FromStringAndSize(<const char*>(p + 1), 16)))
     return (pv, mid, cid, kind, typ, ver, src, tgt, ts, ttl, prio, payload, meta)
 
 
-def decode_envelope(data):
-    """decode_envelope(data) -> tuple. See
+def decode_envelope(data, type_names=None, endpoint_names=None):
+    """decode_envelope(data, type_names=None, endpoint_names=None) -> tuple. See
     :func:`symphony.reference.codec.decode_envelope`."""
     cdef Py_buffer view
     acquire_bytes(data, &view, "bincode data")
     try:
         try:
-            return _dec_envelope(<const unsigned char*>view.buf, view.len)
+            return _dec_envelope(<const unsigned char*>view.buf, view.len, type_names, endpoint_names)
         except SymphonyError:
             raise
         except (RecursionError, TypeError, ValueError, OverflowError, IndexError) as exc:

@@ -4,7 +4,10 @@ Cases (TARGETS.md "Protocol"):
 
 * envelope round trip (Message -> bytes -> Message), msgpack and bincode, against msgspec
   Structs (map and array form), orjson, json and msgpack on dicts; encoded sizes;
-* header only (empty payload): bincode vs msgpack, speed and size;
+* header only (empty payload): bincode vs msgpack, speed and size, and the header bytes
+  alone (:func:`header_size`) for the typical envelope too; bincode as a connection with
+  agreed message type codes and endpoint ids uses it (:func:`bench_bincode`) and without
+  tables ("by name");
 * envelope construction against a slots dataclass built positionally;
 * schema validation of a typical message (valid; invalid with every error) against
   fastjsonschema, jsonschema, pydantic and msgspec;
@@ -36,7 +39,16 @@ from symphony.protocol.jsonrpc import Dispatcher
 from symphony.protocol.msgpack_codec import MsgpackCodec
 from symphony.protocol.schema import Array, Field, Integer, MessageSchema, Object, String
 
-__all__ = ["TYPICAL_PAYLOAD", "main", "typical_message", "typical_schema"]
+__all__ = [
+    "BENCH_ENDPOINTS",
+    "BENCH_TYPE_CODES",
+    "TYPICAL_PAYLOAD",
+    "bench_bincode",
+    "header_size",
+    "main",
+    "typical_message",
+    "typical_schema",
+]
 
 TYPICAL_PAYLOAD: dict[str, Any] = {
     "view_id": "view-17",
@@ -61,6 +73,25 @@ def typical_message() -> Message:
         ttl_ms=5000,
         metadata={"trace_id": "4bf92f3577b34da6", "attempt": 1},
     )
+
+
+BENCH_TYPE_CODES: dict[tuple[str, int], int] = {("editor.insert", 1): 1, ("editor.ping", 1): 2}
+"""Message type codes the benchmark's connection agreed (see docs/wire-format.md)."""
+BENCH_ENDPOINTS: dict[str, int] = {"core": 1, "editor": 2}
+"""Endpoint ids the benchmark's connection interned."""
+
+
+def bench_bincode() -> BincodeCodec:
+    """The bincode codec as a connection with agreed tables uses it (codes, interned ids)."""
+    return BincodeCodec(type_codes=BENCH_TYPE_CODES, endpoints=BENCH_ENDPOINTS)
+
+
+def header_size(codec: Any, msg: Message) -> int:
+    """Bytes of ``msg``'s header alone under ``codec``: the message with payload None and no
+    metadata, less what those two take (msgpack nil + empty map: 2; bincode Value::Null +
+    None: 5)."""
+    bare = Message((*msg[:11], None, {}))
+    return len(codec.encode(bare)) - (2 if codec.name == "msgpack" else 5)
 
 
 def typical_schema() -> MessageSchema:
@@ -129,12 +160,18 @@ def _flush(rounds: int) -> None:
         table.add(case, who, value, note)
 
 
+_TYPE_NAMES = {c: k for k, c in BENCH_TYPE_CODES.items()}
+_ENDPOINT_NAMES = {i: n for n, i in BENCH_ENDPOINTS.items()}
+
+
 def bench_envelope(number: int, rounds: int) -> list[Table]:
     msg = typical_message()
     mp = MsgpackCodec()
-    bc = BincodeCodec()
+    bc = bench_bincode()
+    bn = BincodeCodec()  # no tables: type and endpoints travel by name
     mp_bytes = mp.encode(msg)
     bc_bytes = bc.encode(msg)
+    bn_bytes = bn.encode(msg)
     as_dict = msg.as_dict()
     as_dict["id"] = msg.id.bytes
     as_dict["kind"] = int(msg.kind)
@@ -159,7 +196,16 @@ def bench_envelope(number: int, rounds: int) -> list[Table]:
         lambda: bc.decode(bc.encode(msg)),
         number,
         rounds,
-        "bincode layout, codec kernel",
+        "bincode layout, codec kernel, agreed codes/ids",
+    )
+    _row(
+        t,
+        "round trip",
+        "symphony-bincode by name",
+        lambda: bn.decode(bn.encode(msg)),
+        number,
+        rounds,
+        "bincode layout, no tables (names as strings)",
     )
     from symphony.reference import codec as pycodec
 
@@ -168,7 +214,13 @@ def bench_envelope(number: int, rounds: int) -> list[Table]:
         t,
         "round trip",
         "symphony-bincode python twin",
-        lambda: Message(pycodec.decode_envelope(pycodec.encode_envelope(msg_fields))),
+        lambda: Message(
+            pycodec.decode_envelope(
+                pycodec.encode_envelope(msg_fields, BENCH_TYPE_CODES, BENCH_ENDPOINTS),
+                _TYPE_NAMES,
+                _ENDPOINT_NAMES,
+            )
+        ),
         max(1, number // 10),
         rounds,
         "the reference twin (spec), for scale",
@@ -178,7 +230,11 @@ def bench_envelope(number: int, rounds: int) -> list[Table]:
     _row(t, "encode", "symphony-bincode", lambda: bc.encode(msg), number, rounds)
     _row(t, "decode", "symphony-bincode", lambda: bc.decode(bc_bytes), number, rounds)
     sizes.add("typical envelope", "symphony", len(mp_bytes), "msgpack")
-    sizes.add("typical envelope", "symphony-bincode", len(bc_bytes))
+    sizes.add("typical envelope", "symphony-bincode", len(bc_bytes), "agreed codes/ids")
+    sizes.add("typical envelope", "symphony-bincode by name", len(bn_bytes), "no tables")
+    sizes.add("typical envelope header", "symphony", header_size(mp, msg), "msgpack")
+    sizes.add("typical envelope header", "symphony-bincode", header_size(bc, msg))
+    sizes.add("typical envelope header", "symphony-bincode by name", header_size(bn, msg))
 
     msgspec = optional("msgspec")
     if msgspec is not None:
@@ -249,8 +305,20 @@ def bench_envelope(number: int, rounds: int) -> list[Table]:
     head = Message.new("editor.ping", None, kind=Kind.HEARTBEAT, source="core", target="editor")
     _row(t, "header only", "symphony", lambda: mp.decode(mp.encode(head)), number, rounds)
     _row(t, "header only", "symphony-bincode", lambda: bc.decode(bc.encode(head)), number, rounds)
-    sizes.add("header only", "symphony", len(mp.encode(head)), "msgpack")
-    sizes.add("header only", "symphony-bincode", len(bc.encode(head)))
+    _row(
+        t,
+        "header only",
+        "symphony-bincode by name",
+        lambda: bn.decode(bn.encode(head)),
+        number,
+        rounds,
+    )
+    sizes.add("header only", "symphony", len(mp.encode(head)), "msgpack, whole message")
+    sizes.add("header only", "symphony-bincode", len(bc.encode(head)), "whole message")
+    sizes.add("header only", "symphony-bincode by name", len(bn.encode(head)), "whole message")
+    sizes.add("header only: header bytes", "symphony", header_size(mp, head), "msgpack")
+    sizes.add("header only: header bytes", "symphony-bincode", header_size(bc, head))
+    sizes.add("header only: header bytes", "symphony-bincode by name", header_size(bn, head))
 
     # construction
     c = Table("envelope construction", "µs per message", False)
@@ -577,7 +645,7 @@ def _loop(codec: str, n: int) -> int:
         mp = MsgpackCodec()
         fn = lambda: mp.decode(mp.encode(msg))  # noqa: E731
     elif codec == "bincode":
-        bc = BincodeCodec()
+        bc = bench_bincode()
         fn = lambda: bc.decode(bc.encode(msg))  # noqa: E731
     elif codec == "msgspec":
         import msgspec

@@ -513,8 +513,6 @@ VALUE: Final = Layout("Value", _value_enc, _decode_value, 4)
 """Self-describing value (Rust ``enum Value``, tags in :data:`VALUE_TAGS`): any payload.
 Encoded and decoded by the codec kernel (:mod:`symphony.reference.codec` is its spec)."""
 
-_METADATA = map_of(STR, VALUE)
-
 
 # ----------------------------------------------------------------------------- entry points
 def _as_bytes(data: bytes | bytearray | memoryview) -> bytes:
@@ -560,37 +558,83 @@ def decode(layout: Layout, data: bytes | bytearray | memoryview) -> Any:
 
 
 # ----------------------------------------------------------------------------- envelope
+def _metadata_enc(v: Any, out: bytearray) -> None:
+    if v:
+        out.append(1)
+        _METADATA_MAP.enc(v, out)
+    elif type(v) is dict:
+        out.append(0)
+    else:
+        raise _bad("Envelope.metadata", v, "not a dict")
+
+
+def _metadata_dec(buf: bytes, pos: int) -> tuple[Any, int]:
+    meta, pos = _METADATA_OPT.dec(buf, pos)
+    return ({} if meta is None else meta), pos
+
+
+_METADATA_MAP = map_of(STR, VALUE)
+_METADATA_OPT = option(_METADATA_MAP)
+_METADATA = Layout("Option<HashMap<String, Value>>", _metadata_enc, _metadata_dec, 1)
+
+_NAMES = struct_of(
+    "Names",
+    [
+        ("message_type", option(tuple_of(STR, U32))),
+        ("source", option(STR)),
+        ("target", option(STR)),
+    ],
+)
 _HEADER = struct_of(
-    "EnvelopeHeader",
+    "Envelope (header fields)",
     [
         ("protocol_version", U8),
         ("id", MESSAGE_ID),
         ("correlation_id", option(MESSAGE_ID)),
-        ("kind", unit_enum("Kind", ["Request", "Response", "Event", "Error", "Heartbeat"])),
-        ("type", STR),
-        ("version", U32),
-        ("source", STR),
-        ("target", STR),
+        ("kind", U8),
+        ("priority", U8),
+        ("message_type", U32),
+        ("source", U32),
+        ("target", U32),
         ("timestamp", U64),
-        ("ttl_ms", option(U64)),
-        ("priority", unit_enum("Priority", ["Low", "Normal", "High", "Critical"])),
+        ("ttl_ms", option(U32)),
+        ("names", option(_NAMES)),
     ],
 )
-_HEADER_NAMES = (
-    "protocol_version",
-    "id",
-    "correlation_id",
-    "kind",
-    "type",
-    "version",
-    "source",
-    "target",
-    "timestamp",
-    "ttl_ms",
-    "priority",
-)
+"""The envelope's header fields as a layout (used to find where a schema-bound payload
+starts; the codec kernel checks and resolves them)."""
+_EMPTY_TAIL = b"\x00\x00\x00\x00\x00"  # payload Value::Null + metadata None
 _encode_envelope = _codec.encode_envelope
 _decode_envelope = _codec.decode_envelope
+_U32_MAX: Final = 0xFFFFFFFF
+
+
+def _check_table(what: str, table: Mapping[Any, int], key_ok: Callable[[Any], bool]) -> None:
+    seen: dict[int, Any] = {}
+    for key, code in table.items():
+        if not key_ok(key):
+            raise CodecError(f"bincode {what}: bad key {key!r}")
+        if type(code) is not int or not 0 < code <= _U32_MAX:
+            raise CodecError(f"bincode {what}: code {code!r} of {key!r} is not 1..2**32-1")
+        if code in seen:
+            raise CodecError(
+                f"bincode {what}: code {code} given to both {seen[code]!r} and {key!r}"
+            )
+        seen[code] = key
+
+
+def _is_type_key(key: Any) -> bool:
+    return (
+        type(key) is tuple
+        and len(key) == 2
+        and type(key[0]) is str
+        and type(key[1]) is int
+        and 0 <= key[1] <= _U32_MAX
+    )
+
+
+def _is_endpoint(key: Any) -> bool:
+    return type(key) is str and key != ""
 
 
 class BincodeCodec:
@@ -601,14 +645,59 @@ class BincodeCodec:
         payload_layouts: a fixed layout for the payload of given ``(type, version)``
             messages (e.g. a :func:`struct_of`); any other payload is written as a
             :data:`VALUE` by the codec kernel.
+        type_codes: ``{(type, version): code}``, the message type codes both ends of the
+            connection agreed (1..2**32-1, each code once). A listed message carries its
+            4-byte code; any other one its type name and version (``Names``), so a peer
+            that lacks a code still understands the message.
+        endpoints: ``{endpoint name: id}`` interned on this connection (ids 1..2**32-1,
+            ``""`` is always 0). A listed source/target carries its 4-byte id, any other
+            name travels as a string.
+
+    Both ends must use the same tables; a code or an id the decoder does not know is a
+    :class:`~symphony.commons.errors.CodecError`.
+
+    Raises:
+        CodecError: a table with a bad key, a code outside 1..2**32-1 or a code used twice.
     """
 
     name: Final = "bincode"
 
-    __slots__ = ("_payload_layouts",)
+    __slots__ = (
+        "_endpoint_ids",
+        "_endpoint_names",
+        "_payload_layouts",
+        "_type_codes",
+        "_type_names",
+    )
 
-    def __init__(self, payload_layouts: Mapping[tuple[str, int], Layout] | None = None) -> None:
+    def __init__(
+        self,
+        payload_layouts: Mapping[tuple[str, int], Layout] | None = None,
+        *,
+        type_codes: Mapping[tuple[str, int], int] | None = None,
+        endpoints: Mapping[str, int] | None = None,
+    ) -> None:
         self._payload_layouts: dict[tuple[str, int], Layout] = dict(payload_layouts or {})
+        codes = dict(type_codes or {})
+        eids = dict(endpoints or {})
+        _check_table("type_codes", codes, _is_type_key)
+        _check_table("endpoints", eids, _is_endpoint)
+        self._type_codes: dict[tuple[str, int], int] | None = codes or None
+        self._type_names: dict[int, tuple[str, int]] | None = {
+            c: k for k, c in codes.items()
+        } or None
+        self._endpoint_ids: dict[str, int] | None = eids or None
+        self._endpoint_names: dict[int, str] | None = {i: n for n, i in eids.items()} or None
+
+    @property
+    def type_codes(self) -> dict[tuple[str, int], int]:
+        """The agreed message type codes (a copy)."""
+        return dict(self._type_codes or {})
+
+    @property
+    def endpoints(self) -> dict[str, int]:
+        """The interned endpoint ids (a copy)."""
+        return dict(self._endpoint_ids or {})
 
     def add_payload_layout(self, type_: str, version: int, layout: Layout) -> None:
         """Write payloads of ``(type_, version)`` with ``layout`` from now on (both ends must
@@ -629,9 +718,9 @@ class BincodeCodec:
                 layout = None
         try:
             if layout is None:
-                return _encode_envelope(msg)
-            out = bytearray()
-            _HEADER.enc(dict(zip(_HEADER_NAMES, msg)), out)
+                return _encode_envelope(msg, self._type_codes, self._endpoint_ids)
+            head = _encode_envelope((*msg[:11], None, {}), self._type_codes, self._endpoint_ids)
+            out = bytearray(head[: -len(_EMPTY_TAIL)])
             layout.enc(msg[11], out)
             _METADATA.enc(msg[12], out)
             return bytes(out)
@@ -640,25 +729,25 @@ class BincodeCodec:
             if problem:
                 raise CodecError(f"bincode cannot encode message: {problem}") from exc
             raise
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise CodecError(f"bincode cannot encode message: {type(exc).__name__}: {exc}") from exc
 
     def decode(self, data: bytes | bytearray | memoryview) -> Message:
         """The :class:`Message` in ``data`` (exactly one, nothing after it).
 
         Raises:
-            CodecError: truncated or malformed bytes, or a bad header value.
+            CodecError: truncated or malformed bytes, a bad header value, or a message type
+                code / endpoint id missing from this codec's tables.
         """
         if not self._payload_layouts:
-            return Message(_decode_envelope(data))
+            return Message(_decode_envelope(data, self._type_names, self._endpoint_names))
         buf = _as_bytes(data)
         try:
-            head, pos = _HEADER.dec(buf, 0)
-            layout = self._payload_layouts.get((head["type"], head["version"]))
+            _, pos = _HEADER.dec(buf, 0)
+            head = _decode_envelope(buf[:pos] + _EMPTY_TAIL, self._type_names, self._endpoint_names)
+            layout = self._payload_layouts.get((head[4], head[5]))
             if layout is None:
-                return Message(_decode_envelope(buf))
-            if head["protocol_version"] != 1:
-                raise CodecError(
-                    f"bincode Envelope.protocol_version is {head['protocol_version']}, not 1"
-                )
+                return Message(_decode_envelope(buf, self._type_names, self._endpoint_names))
             payload, pos = layout.dec(buf, pos)
             meta, pos = _METADATA.dec(buf, pos)
         except SymphonyError:
@@ -667,7 +756,7 @@ class BincodeCodec:
             raise CodecError(f"bincode Envelope: {type(exc).__name__}: {exc}") from exc
         if pos != len(buf):
             raise CodecError(f"bincode Envelope: {len(buf) - pos} trailing bytes at offset {pos}")
-        return Message((*(head[n] for n in _HEADER_NAMES), payload, meta))
+        return Message((*head[:11], payload, meta))
 
     def encode_value(self, value: Any) -> bytes:
         """Encode one value as a :data:`VALUE`."""

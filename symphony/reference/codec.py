@@ -11,11 +11,16 @@ the ``Value`` enum and ``Envelope`` struct of docs/wire-format.md:
   big-endian); Array ``u64`` count + values; Map ``u64`` count + key, value pairs; Timestamp
   ``i64`` seconds + ``u32`` nanoseconds; Id ``[u8; 16]``; Ext ``i8`` code (0..127, the
   application range of msgpack) + ``u64`` length + bytes.
-* ``Envelope`` is the 13 header fields in wire order (protocol_version ``u8``, id
-  ``[u8; 16]``, correlation_id ``Option<[u8; 16]>``, kind ``u32``, type ``String``, version
-  ``u32``, source ``String``, target ``String``, timestamp ``u64``, ttl_ms ``Option<u64>``,
-  priority ``u32``), the payload as a ``Value`` and the metadata as
-  ``HashMap<String, Value>``.
+* ``Envelope`` is the compact header (protocol_version ``u8``, id ``[u8; 16]``,
+  correlation_id ``Option<[u8; 16]>``, kind ``u8``, priority ``u8``, message_type ``u32``
+  code, source ``u32`` and target ``u32`` endpoint ids, timestamp ``u64`` ns, ttl_ms
+  ``Option<u32>``, names ``Option<Names>``), the payload as a ``Value`` and the metadata as
+  ``Option<HashMap<String, Value>>`` (``None`` when empty). ``Names`` is
+  ``{message_type: Option<(String, u32)>, source: Option<String>, target: Option<String>}``:
+  a message type with no agreed code travels as ``(type, version)`` with code 0, an
+  endpoint with no agreed id as its name with id 0; id 0 and no name is ``""``. Codes and
+  ids come from tables both ends of a connection agreed (``type_codes``/``type_names``,
+  ``endpoint_ids``/``endpoint_names``); ``Names`` is ``None`` when nothing needs a name.
 
 Python values: ``None``, ``bool``, ``int`` (any size; beyond 64 bits as BigInt), ``float``,
 ``str``, ``bytes``/``bytearray`` (decoded as ``bytes``), ``list``/``tuple`` (decoded as
@@ -388,18 +393,51 @@ def decode_value(data: Buffer, offset: int = 0) -> tuple[object, int]:
         raise CodecError(f"bincode Value: {type(exc).__name__}: {exc}") from exc
 
 
-_HEAD_NOCID = struct.Struct("<B16sBIQ")  # protocol_version, id, None, kind, len(type)
-_HEAD_CID = struct.Struct("<B16sB16sIQ")  # protocol_version, id, Some, cid, kind, len(type)
-_MID = struct.Struct("<IQ")  # version, len(source)
-_TAIL_NOTTL = struct.Struct("<QBI")  # timestamp, None, priority
-_TAIL_TTL = struct.Struct("<QBQI")  # timestamp, Some, ttl_ms, priority
+_HEAD_NOCID = struct.Struct("<B16sB")  # protocol_version, id, correlation_id None
+_HEAD_CID = struct.Struct("<B16sB16s")  # protocol_version, id, Some, correlation_id
+_MIDDLE = struct.Struct("<BBIIIQ")  # kind, priority, message_type, source, target, timestamp
+_TTL = struct.Struct("<BI")  # Some, ttl_ms
+_U32_MAX: Final = 0xFFFFFFFF
 
 
-def encode_envelope(fields: tuple[Any, ...]) -> bytes:
+def _type_code(typ: Any, ver: Any, type_codes: Any) -> int:
+    if type_codes:
+        code = type_codes.get((typ, ver))
+        if code is not None:
+            if type(code) is not int or not 0 < code <= _U32_MAX:
+                raise CodecError(f"bincode message type code {code!r} is not 1..2**32-1")
+            return code
+    return 0
+
+
+def _endpoint_id(name: Any, endpoint_ids: Any) -> int:
+    if name == "" and type(name) is str:
+        return 0
+    if endpoint_ids:
+        eid = endpoint_ids.get(name)
+        if eid is not None:
+            if type(eid) is not int or not 0 < eid <= _U32_MAX:
+                raise CodecError(f"bincode endpoint id {eid!r} is not 1..2**32-1")
+            return eid
+    return 0
+
+
+def encode_envelope(
+    fields: tuple[Any, ...], type_codes: Any = None, endpoint_ids: Any = None
+) -> bytes:
     """The bincode ``Envelope`` bytes of the 13 envelope fields (payload as a ``Value``).
 
+    Args:
+        fields: the 13 envelope fields in wire order (a ``Message`` is such a tuple).
+        type_codes: ``{(type, version): code}`` agreed with the peer (codes 1..2**32-1); a
+            message whose ``(type, version)`` is listed travels as its code, any other one by
+            name (``Names.message_type``).
+        endpoint_ids: ``{endpoint name: id}`` agreed with the peer (ids 1..2**32-1); a
+            listed source/target travels as its id, ``""`` as 0, any other name by name.
+
     Raises:
-        CodecError: a field does not fit its Rust type (or ``fields`` is not 13 long).
+        CodecError: a field does not fit its Rust type (or ``fields`` is not 13 long), e.g.
+            ``ttl_ms`` above ``u32::MAX``, or a table maps to a code outside 1..2**32-1.
     """
     try:
         (pv, mid, cid, kind, typ, ver, src, tgt, ts, ttl, prio, payload, meta) = fields
@@ -407,27 +445,53 @@ def encode_envelope(fields: tuple[Any, ...]) -> bytes:
             cid is not None and (type(cid[1]) is not bytes or len(cid[1]) != 16)
         ):
             raise CodecError("bincode Envelope ids must be 16 bytes")
-        tb = typ.encode()
-        sb = src.encode()
-        gb = tgt.encode()
+        if type(typ) is not str:
+            raise _bad("Envelope.message_type", typ, "not a str")
+        if type(src) is not str:
+            raise _bad("Envelope.source", src, "not a str")
+        if type(tgt) is not str:
+            raise _bad("Envelope.target", tgt, "not a str")
+        code = _type_code(typ, ver, type_codes)
+        sid = _endpoint_id(src, endpoint_ids)
+        tid = _endpoint_id(tgt, endpoint_ids)
         if cid is None:
-            out = bytearray(_HEAD_NOCID.pack(pv, mid[1], 0, kind, len(tb)))
+            out = bytearray(_HEAD_NOCID.pack(pv, mid[1], 0))
         else:
-            out = bytearray(_HEAD_CID.pack(pv, mid[1], 1, cid[1], kind, len(tb)))
-        out += tb
-        out += _MID.pack(ver, len(sb))
-        out += sb
-        out += _pack_q(len(gb))
-        out += gb
+            out = bytearray(_HEAD_CID.pack(pv, mid[1], 1, cid[1]))
+        out += _MIDDLE.pack(kind, prio, code, sid, tid, ts)
         if ttl is None:
-            out += _TAIL_NOTTL.pack(ts, 0, prio)
+            out.append(0)
         else:
-            out += _TAIL_TTL.pack(ts, 1, ttl, prio)
+            if not isinstance(ttl, int) or not 0 <= ttl <= _U32_MAX:
+                raise _bad("Envelope.ttl_ms", ttl, "not a u32 of milliseconds")
+            out += _TTL.pack(1, ttl)
+        if code == 0 or (sid == 0 and src) or (tid == 0 and tgt):
+            out.append(1)  # names: Some(Names)
+            if code == 0:
+                out.append(1)
+                _str_enc(typ, out)
+                out += _I.pack(ver)
+            else:
+                out.append(0)
+            for eid, name in ((sid, src), (tid, tgt)):
+                if eid == 0 and name:
+                    out.append(1)
+                    _str_enc(name, out)
+                else:
+                    out.append(0)
+        else:
+            out.append(0)  # names: None
         _venc(payload, out, 0)
-        out += _pack_q(len(meta))
-        for k, v in meta.items():
-            _str_enc(k, out)
-            _venc(v, out, 0)
+        if meta:
+            out.append(1)
+            out += _pack_q(len(meta))
+            for k, v in meta.items():
+                _str_enc(k, out)
+                _venc(v, out, 0)
+        elif type(meta) is dict:
+            out.append(0)
+        else:
+            raise _bad("Envelope.metadata", meta, "not a dict")
     except SymphonyError:
         raise
     except Exception as exc:
@@ -435,11 +499,42 @@ def encode_envelope(fields: tuple[Any, ...]) -> bytes:
     return bytes(out)
 
 
-def decode_envelope(data: Buffer) -> tuple[Any, ...]:
+def _opt_tag(buf: bytes, pos: int, what: str) -> int:
+    if pos >= len(buf):
+        raise _truncated(what, pos, 1, len(buf))
+    tag = buf[pos]
+    if tag > 1:
+        raise CodecError(f"bincode {what} tag at offset {pos} is {tag}, not 0 or 1")
+    return tag
+
+
+def _endpoint(eid: int, name: str | None, names: Any, what: str, at: int) -> str:
+    if name is not None:
+        if eid != 0:
+            raise CodecError(f"bincode {what} at offset {at} is id {eid} and also a name")
+        return name
+    if eid == 0:
+        return ""
+    found = names.get(eid) if names else None
+    if found is None:
+        raise CodecError(f"bincode {what} at offset {at}: unknown endpoint id {eid}")
+    return found  # type: ignore[no-any-return]
+
+
+def decode_envelope(
+    data: Buffer, type_names: Any = None, endpoint_names: Any = None
+) -> tuple[Any, ...]:
     """The 13 envelope fields in ``data`` (exactly one ``Envelope``, nothing after it).
 
+    Args:
+        data: the bytes.
+        type_names: ``{code: (type, version)}``, the inverse of the encoder's ``type_codes``.
+        endpoint_names: ``{id: endpoint name}``, the inverse of the encoder's
+            ``endpoint_ids``.
+
     Raises:
-        CodecError: truncated or malformed bytes, or a header value out of range.
+        CodecError: truncated or malformed bytes, a header value out of range, a code or an
+            endpoint id missing from the tables, a field given both as a code and a name.
         TypeError, BufferError: ``data`` is not a C-contiguous buffer.
     """
     buf = _data(data)
@@ -449,63 +544,87 @@ def decode_envelope(data: Buffer) -> tuple[Any, ...]:
             raise _truncated("Envelope", 0, 18, n_buf)
         tag = buf[17]
         if tag == 0:
-            if n_buf < _HEAD_NOCID.size:
-                raise _truncated("Envelope header", 0, _HEAD_NOCID.size, n_buf)
-            pv, mid, _, kind, n = _HEAD_NOCID.unpack_from(buf, 0)
+            pv, mid, _ = _HEAD_NOCID.unpack_from(buf, 0)
             cid = None
-            pos = _HEAD_NOCID.size
+            pos = 18
         elif tag == 1:
-            if n_buf < _HEAD_CID.size:
-                raise _truncated("Envelope header", 0, _HEAD_CID.size, n_buf)
-            pv, mid, _, cidb, kind, n = _HEAD_CID.unpack_from(buf, 0)
+            if n_buf < 34:
+                raise _truncated("Envelope.correlation_id", 18, 16, n_buf)
+            pv, mid, _, cidb = _HEAD_CID.unpack_from(buf, 0)
             cid = _tuple_new(MessageId, (EXT_MESSAGE_ID, cidb))
-            pos = _HEAD_CID.size
+            pos = 34
         else:
             raise CodecError(f"bincode Envelope.correlation_id tag at offset 17 is {tag}")
         if pv != 1:
             raise CodecError(f"bincode Envelope.protocol_version at offset 0 is {pv}, not 1")
+        if pos + _MIDDLE.size > n_buf:
+            raise _truncated("Envelope.kind", pos, _MIDDLE.size, n_buf)
+        kind, prio, code, sid, tid, ts = _MIDDLE.unpack_from(buf, pos)
         if kind > 4:
-            raise CodecError(f"bincode Envelope.kind at offset {pos - 12} is {kind} (0..4)")
-        end = pos + n
-        if end > n_buf:
-            raise _truncated("Envelope.type", pos, n, n_buf)
-        typ = _utf8(buf, pos, end, "Envelope.type")
-        pos = end
-        if pos + 12 > n_buf:
-            raise _truncated("Envelope.version", pos, 12, n_buf)
-        ver, n = _MID.unpack_from(buf, pos)
-        pos += 12
-        end = pos + n
-        if end > n_buf:
-            raise _truncated("Envelope.source", pos, n, n_buf)
-        src = _utf8(buf, pos, end, "Envelope.source")
-        tgt, pos = _str_dec(buf, end)
-        if pos + 13 > n_buf:
-            raise _truncated("Envelope.timestamp", pos, 13, n_buf)
-        ttl_tag = buf[pos + 8]
-        if ttl_tag == 0:
-            ts, _, prio = _TAIL_NOTTL.unpack_from(buf, pos)
-            ttl = None
-            pos += _TAIL_NOTTL.size
-        elif ttl_tag == 1:
-            if pos + _TAIL_TTL.size > n_buf:
-                raise _truncated("Envelope.ttl_ms", pos, _TAIL_TTL.size, n_buf)
-            ts, _, ttl, prio = _TAIL_TTL.unpack_from(buf, pos)
-            pos += _TAIL_TTL.size
-        else:
-            raise CodecError(f"bincode Envelope.ttl_ms tag at offset {pos + 8} is {ttl_tag}")
+            raise CodecError(f"bincode Envelope.kind at offset {pos} is {kind} (0..4)")
         if prio > 3:
-            raise CodecError(f"bincode Envelope.priority at offset {pos - 4} is {prio} (0..3)")
+            raise CodecError(f"bincode Envelope.priority at offset {pos + 1} is {prio} (0..3)")
+        pos += _MIDDLE.size
+        if _opt_tag(buf, pos, "Envelope.ttl_ms"):
+            if pos + 5 > n_buf:
+                raise _truncated("Envelope.ttl_ms", pos + 1, 4, n_buf)
+            (ttl,) = _unpack_i(buf, pos + 1)
+            pos += 5
+        else:
+            ttl = None
+            pos += 1
+        names_at = pos
+        tname = sname = gname = None
+        ver = 0
+        if _opt_tag(buf, pos, "Envelope.names"):
+            pos += 1
+            if _opt_tag(buf, pos, "Names.message_type"):
+                tname, pos = _str_dec(buf, pos + 1)
+                if pos + 4 > n_buf:
+                    raise _truncated("Names.message_type version", pos, 4, n_buf)
+                (ver,) = _unpack_i(buf, pos)
+                pos += 4
+            else:
+                pos += 1
+            if _opt_tag(buf, pos, "Names.source"):
+                sname, pos = _str_dec(buf, pos + 1)
+            else:
+                pos += 1
+            if _opt_tag(buf, pos, "Names.target"):
+                gname, pos = _str_dec(buf, pos + 1)
+            else:
+                pos += 1
+        else:
+            pos += 1
+        if tname is not None:
+            if code != 0:
+                raise CodecError(
+                    f"bincode Envelope.message_type at offset {names_at} is code {code} "
+                    "and also a name"
+                )
+            typ = tname
+        else:
+            found = type_names.get(code) if type_names and code else None
+            if found is None:
+                raise CodecError(
+                    f"bincode Envelope.message_type at offset {names_at}: unknown code {code}"
+                )
+            typ, ver = found
+        src = _endpoint(sid, sname, endpoint_names, "Envelope.source", names_at)
+        tgt = _endpoint(tid, gname, endpoint_names, "Envelope.target", names_at)
         payload, pos = _vdec(buf, pos, 0)
-        if pos + 8 > n_buf:
-            raise _truncated("Envelope.metadata length", pos, 8, n_buf)
-        (count,) = _unpack_q(buf, pos)
-        pos += 8
-        _check_count("Envelope.metadata", count, pos, 12, n_buf)
         meta = {}
-        for _ in range(count):
-            k, pos = _str_dec(buf, pos)
-            meta[k], pos = _vdec(buf, pos, 0)
+        if _opt_tag(buf, pos, "Envelope.metadata"):
+            if pos + 9 > n_buf:
+                raise _truncated("Envelope.metadata length", pos + 1, 8, n_buf)
+            (count,) = _unpack_q(buf, pos + 1)
+            pos += 9
+            _check_count("Envelope.metadata", count, pos, 12, n_buf)
+            for _ in range(count):
+                k, pos = _str_dec(buf, pos)
+                meta[k], pos = _vdec(buf, pos, 0)
+        else:
+            pos += 1
     except SymphonyError:
         raise
     except (RecursionError, TypeError, ValueError, OverflowError, IndexError) as exc:

@@ -180,29 +180,49 @@ def test_offset_and_buffers(codec_mod: ModuleType) -> None:
     assert codec_mod.decode_value(bytearray(data))[0] == [1, "a"]
 
 
+def _tables() -> tuple[dict[Any, int], dict[str, int], dict[int, Any], dict[int, str]]:
+    t = json.loads(ENVELOPES.read_text())["tables"]
+    codes = {(name, v): c for name, v, c in t["type_codes"]}
+    eids = {n: i for n, i in t["endpoints"]}
+    return codes, eids, {c: k for k, c in codes.items()}, {i: n for n, i in eids.items()}
+
+
 @pytest.mark.parametrize("name", ["heartbeat", "request", "response"])
 def test_envelope_golden_vectors(codec_mod: ModuleType, name: str) -> None:
-    data = bytes.fromhex(json.loads(ENVELOPES.read_text())["bincode"][name])
-    fields = codec_mod.decode_envelope(data)
+    vectors = json.loads(ENVELOPES.read_text())
+    codes, eids, names, enames = _tables()
+    data = bytes.fromhex(vectors["bincode"][name])
+    fields = codec_mod.decode_envelope(data, names, enames)
     assert len(fields) == 13
-    assert codec_mod.encode_envelope(fields) == data
-    assert fields == ref.decode_envelope(data)
+    assert codec_mod.encode_envelope(fields, codes, eids) == data
+    assert fields == ref.decode_envelope(data, names, enames)
+    by_name = bytes.fromhex(vectors["bincode_names"][name])
+    assert codec_mod.encode_envelope(fields) == by_name
+    assert codec_mod.decode_envelope(by_name) == fields
+    assert codec_mod.decode_envelope(by_name, names, enames) == fields  # names need no table
 
 
 def test_envelope_errors(codec_mod: ModuleType) -> None:
+    codes, eids, names, enames = _tables()
+    for form, tables in [("bincode", (names, enames)), ("bincode_names", (None, None))]:
+        data = bytes.fromhex(json.loads(ENVELOPES.read_text())[form]["request"])
+        for cut in range(len(data)):
+            with pytest.raises(CodecError):
+                codec_mod.decode_envelope(data[:cut], *tables)
+        with pytest.raises(CodecError, match="trailing"):
+            codec_mod.decode_envelope(data + b"\x00", *tables)
     data = bytes.fromhex(json.loads(ENVELOPES.read_text())["bincode"]["request"])
-    for cut in range(len(data)):
-        with pytest.raises(CodecError):
-            codec_mod.decode_envelope(data[:cut])
-    with pytest.raises(CodecError, match="trailing"):
-        codec_mod.decode_envelope(data + b"\x00")
-    fields = list(codec_mod.decode_envelope(data))
+    fields = list(codec_mod.decode_envelope(data, names, enames))
     for i, bad in [
         (0, 256),
         (3, -1),
+        (3, 256),
         (4, 5),
+        (6, b"core"),
+        (7, None),
         (8, -1),
         (9, 1.5),
+        (9, 1 << 32),
         (10, 1 << 40),
         (12, [1]),
         (1, tuple.__new__(MessageId, (1, b"x"))),
@@ -210,14 +230,44 @@ def test_envelope_errors(codec_mod: ModuleType) -> None:
         broken = list(fields)
         broken[i] = bad
         with pytest.raises(CodecError):
-            codec_mod.encode_envelope(tuple(broken))
+            codec_mod.encode_envelope(tuple(broken), codes, eids)
     with pytest.raises(CodecError):
         codec_mod.encode_envelope((1, 2))
-    for offset, value, needle in [(0, 2, "protocol_version"), (17, 9, "correlation_id")]:
+    for table in [
+        {("editor.insert", 2): 0},
+        {("editor.insert", 2): 1 << 32},
+        {("editor.insert", 2): "2"},
+    ]:
+        with pytest.raises(CodecError, match="code"):
+            codec_mod.encode_envelope(tuple(fields), table, eids)
+    with pytest.raises(CodecError, match="endpoint id"):
+        codec_mod.encode_envelope(tuple(fields), codes, {"core": -1})
+    # offsets in the request vector: 0 protocol_version, 17 correlation_id tag, 18 kind,
+    # 19 priority, 20 message_type, 24 source, 28 target, 32 timestamp, 40 ttl_ms (Some:
+    # 5 bytes), 45 names
+    for offset, value, needle in [
+        (0, 2, "protocol_version"),
+        (17, 9, "correlation_id"),
+        (18, 5, "kind"),
+        (19, 4, "priority"),
+        (20, 9, "unknown code 9"),
+        (20, 0, "unknown code 0"),
+        (24, 9, "source.*unknown endpoint id 9"),
+        (28, 9, "target.*unknown endpoint id 9"),
+        (40, 2, "ttl_ms tag"),
+        (45, 2, "names tag"),
+    ]:
         bad = bytearray(data)
         bad[offset] = value
         with pytest.raises(CodecError, match=needle):
-            codec_mod.decode_envelope(bytes(bad))
+            codec_mod.decode_envelope(bytes(bad), names, enames)
+    # a field given both as a number and as a name
+    named = bytearray(bytes.fromhex(json.loads(ENVELOPES.read_text())["bincode_names"]["request"]))
+    for offset, needle in [(20, "message_type.*also a name"), (24, "source.*also a name")]:
+        bad = bytearray(named)
+        bad[offset] = 1
+        with pytest.raises(CodecError, match=needle):
+            codec_mod.decode_envelope(bytes(bad), names, enames)
 
 
 # ----------------------------------------------------------------------------- framing

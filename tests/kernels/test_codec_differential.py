@@ -29,7 +29,7 @@ scalars = st.one_of(
         max_value=dt.datetime(9999, 12, 30),
         timezones=st.just(dt.UTC),
     ),
-    st.builds(ExtType, st.integers(10, 127), st.binary(max_size=20))  # 1, 2: ids, big ints,
+    st.builds(ExtType, st.integers(10, 127), st.binary(max_size=20)),  # 1, 2: ids, big ints,
 )
 values = st.recursive(
     scalars,
@@ -53,7 +53,7 @@ def messages(draw: st.DrawFn) -> tuple[Any, ...]:
         draw(st.text()),
         draw(st.text()),
         draw(st.integers(0, (1 << 64) - 1)),
-        draw(st.none() | st.integers(0, (1 << 64) - 1)),
+        draw(st.none() | st.integers(0, 0xFFFFFFFF)),
         draw(st.integers(0, 3)),
         draw(values),
         draw(st.dictionaries(st.text(), values, max_size=4)),
@@ -188,3 +188,57 @@ def test_msgpack_corrupted_envelopes_agree(msg: Any, where: int, flip: int) -> N
 )
 def test_msgpack_edge_cases_agree(data: bytes) -> None:
     assert _outcome(cy.decode_msgpack_value, data) == _outcome(py.decode_msgpack_value, data)
+
+
+# tables agreed on a connection: message type codes and interned endpoint ids
+_CODES = {("a", 1): 1, ("editor.insert", 2): 2, ("", 0): 0xFFFFFFFF}
+_EIDS = {"core": 1, "editor": 2, "x" * 40: 0xFFFFFFFF}
+_NAMES = {c: k for k, c in _CODES.items()}
+_ENAMES = {i: n for n, i in _EIDS.items()}
+_interned = st.sampled_from(["", "core", "editor", "x" * 40]) | st.text()
+
+
+@st.composite
+def coded_messages(draw: st.DrawFn) -> tuple[Any, ...]:
+    msg = list(draw(messages()))
+    typ, ver = draw(st.sampled_from([*_CODES, ("b", 3)]) | st.tuples(st.text(), st.just(1)))
+    msg[4], msg[5] = typ, ver
+    msg[6], msg[7] = draw(_interned), draw(_interned)
+    return tuple(msg)
+
+
+@given(coded_messages())
+def test_envelopes_with_tables_agree(msg: Any) -> None:
+    a = cy.encode_envelope(msg, _CODES, _EIDS)
+    assert a == py.encode_envelope(msg, _CODES, _EIDS)
+    assert len(a) <= len(py.encode_envelope(msg))
+    assert cy.decode_envelope(a, _NAMES, _ENAMES) == py.decode_envelope(a, _NAMES, _ENAMES) == msg
+
+
+@given(st.binary(max_size=200))
+def test_garbage_envelopes_with_tables_agree(data: bytes) -> None:
+    assert _outcome(cy.decode_envelope, data, _NAMES, _ENAMES) == _outcome(
+        py.decode_envelope, data, _NAMES, _ENAMES
+    )
+
+
+@given(coded_messages(), st.integers(min_value=0), st.integers(1, 255))
+def test_corrupted_envelopes_with_tables_agree(msg: Any, where: int, flip: int) -> None:
+    data = bytearray(py.encode_envelope(msg, _CODES, _EIDS))
+    data[where % len(data)] ^= flip
+    assert _outcome(cy.decode_envelope, bytes(data), _NAMES, _ENAMES) == _outcome(
+        py.decode_envelope, bytes(data), _NAMES, _ENAMES
+    )
+
+
+@given(
+    messages(),
+    st.sampled_from([3, 6, 7, 9, 10]),
+    st.sampled_from([-1, 1 << 32, 1.5, "s", None, True]),
+)
+def test_bad_fields_fail_alike(msg: Any, i: int, bad: Any) -> None:
+    broken = list(msg)
+    broken[i] = bad
+    assert _outcome(cy.encode_envelope, tuple(broken), _CODES, _EIDS) == _outcome(
+        py.encode_envelope, tuple(broken), _CODES, _EIDS
+    )

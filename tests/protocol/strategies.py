@@ -76,7 +76,7 @@ def messages(draw: st.DrawFn, payload: st.SearchStrategy[Any] = values) -> Messa
             draw(st.text()),
             draw(st.text()),
             draw(st.integers(0, (1 << 64) - 1)),
-            draw(st.none() | st.integers(0, (1 << 64) - 1)),
+            draw(st.none() | st.integers(0, 0xFFFFFFFF)),
             draw(st.sampled_from(Priority)),
             draw(payload),
             draw(st.dictionaries(st.text(), payload, max_size=4)),

@@ -210,3 +210,31 @@ def test_payload_layout_makes_bincode_smaller() -> None:
     assert typed.decode(typed.encode(other)) == other
     typed.add_payload_layout("other", 1, B.struct_of("O", [("x", B.I64)]))
     assert typed.decode(typed.encode(other)) == other
+
+
+def test_payload_layout_with_connection_tables() -> None:
+    from symphony.protocol.envelope import Message
+
+    layout = B.struct_of("Insert", [("view_id", B.STR), ("chars", B.STR), ("revision", B.U64)])
+    codes = {("editor.insert", 1): 5}
+    eids = {"core": 1, "editor": 2}
+    typed = B.BincodeCodec({("editor.insert", 1): layout}, type_codes=codes, endpoints=eids)
+    plain = B.BincodeCodec(type_codes=codes, endpoints=eids)
+    msg = Message.new(
+        "editor.insert",
+        {"view_id": "v1", "chars": "abc", "revision": 3},
+        source="core",
+        target="editor",
+        ttl_ms=100,
+        metadata={"trace": "t"},
+    )
+    data = typed.encode(msg)
+    assert len(data) < len(plain.encode(msg))
+    # header (1+16+1+1+1+4+4+4+8+5+1 = 46 bytes) then the struct, then Some(metadata)
+    assert data[20:24] == (5).to_bytes(4, "little") and data[45] == 0
+    assert data[46:54] == (2).to_bytes(8, "little") and data[54:56] == b"v1"
+    assert typed.decode(data) == msg
+    unknown = Message.new("other", {"x": 1}, source="somewhere")
+    assert typed.decode(typed.encode(unknown)) == unknown
+    with pytest.raises(CodecError, match="unknown code 5"):
+        B.BincodeCodec({("editor.insert", 1): layout}).decode(data)  # no code table

@@ -269,39 +269,147 @@ def _vector_messages() -> dict[str, Message]:
     }
 
 
+def _vector_codec(form: str) -> Codec:
+    """The codec of a golden vector form: msgpack, bincode with the vectors' connection
+    tables (message type codes, interned endpoints), or bincode with no tables."""
+    if form == "msgpack":
+        return get_codec("msgpack")
+    if form == "bincode_names":
+        return BincodeCodec()
+    tables = json.loads((VECTORS / "envelopes.json").read_text())["tables"]
+    return BincodeCodec(
+        type_codes={(t, v): c for t, v, c in tables["type_codes"]},
+        endpoints={n: i for n, i in tables["endpoints"]},
+    )
+
+
+VECTOR_FORMS = ("msgpack", "bincode", "bincode_names")
+
+
 @pytest.mark.parametrize("name", ["heartbeat", "request", "response"])
-@pytest.mark.parametrize("codec_name", CODEC_NAMES)
-def test_golden_vectors(codec_name: str, name: str) -> None:
+@pytest.mark.parametrize("form", VECTOR_FORMS)
+def test_golden_vectors(form: str, name: str) -> None:
     vectors = json.loads((VECTORS / "envelopes.json").read_text())
-    expected = bytes.fromhex(vectors[codec_name][name])
-    codec = get_codec(codec_name)
+    expected = bytes.fromhex(vectors[form][name])
+    codec = _vector_codec(form)
     msg = _vector_messages()[name]
     assert codec.encode(msg).hex() == expected.hex()
     assert codec.decode(expected) == msg
 
 
+_HB_HEAD = [
+    struct.pack("<B", 1),  # protocol_version: u8
+    bytes(range(16)),  # id: [u8; 16]
+    b"\x00",  # correlation_id: Option<[u8; 16]> = None
+    struct.pack("<B", 4),  # kind: u8, heartbeat
+    struct.pack("<B", 0),  # priority: u8, low
+]
+_HB_TAIL = [
+    struct.pack("<I", 0),  # payload: Value::Null
+    b"\x00",  # metadata: Option<HashMap<String, Value>> = None (empty)
+]
+
+
 def test_bincode_heartbeat_bytes_by_hand() -> None:
-    """The layout of docs/wire-format.md, written out independently of the encoder."""
-    mid = bytes(range(16))
+    """The layout of docs/wire-format.md, written out independently of the encoder: with
+    the connection's tables (code 1 = ("hb", 1), endpoint 1 = "core")."""
     expected = b"".join(
         [
-            struct.pack("<B", 1),  # protocol_version: u8
-            mid,  # id: [u8; 16]
-            b"\x00",  # correlation_id: Option<[u8;16]> = None
-            struct.pack("<I", 4),  # kind: Kind::Heartbeat (u32 index)
-            struct.pack("<Q", 2),
-            b"hb",  # type: String
-            struct.pack("<I", 1),  # version: u32
-            struct.pack("<Q", 4),
-            b"core",  # source: String
-            struct.pack("<Q", 0),  # target: String ""
+            *_HB_HEAD,
+            struct.pack("<I", 1),  # message_type: u32 code 1 = ("hb", 1)
+            struct.pack("<I", 1),  # source: u32 endpoint id 1 = "core"
+            struct.pack("<I", 0),  # target: u32 0 = "" (unspecified)
             struct.pack("<Q", 1_700_000_000_000_000_000),  # timestamp: u64 ns
-            b"\x00",  # ttl_ms: Option<u64> = None
-            struct.pack("<I", 0),  # priority: Priority::Low
-            struct.pack("<I", 0),  # payload: Value::Null
-            struct.pack("<Q", 0),  # metadata: HashMap<String, Value> (empty)
+            b"\x00",  # ttl_ms: Option<u32> = None
+            b"\x00",  # names: Option<Names> = None
+            *_HB_TAIL,
         ]
     )
+    assert len(expected) == 47
+    codec = _vector_codec("bincode")
     msg = _vector_messages()["heartbeat"]
-    assert BincodeCodec().encode(msg) == expected
-    assert BincodeCodec().decode(expected) == msg
+    assert codec.encode(msg) == expected
+    assert codec.decode(expected) == msg
+
+
+def test_bincode_heartbeat_by_name_bytes_by_hand() -> None:
+    """No tables: the type and the source travel in ``Names``, the numbers are 0."""
+    expected = b"".join(
+        [
+            *_HB_HEAD,
+            struct.pack("<III", 0, 0, 0),  # message_type, source, target: by name / ""
+            struct.pack("<Q", 1_700_000_000_000_000_000),  # timestamp
+            b"\x00",  # ttl_ms: None
+            b"\x01",  # names: Some(Names {
+            b"\x01" + struct.pack("<Q", 2) + b"hb" + struct.pack("<I", 1),  # Some(("hb", 1))
+            b"\x01" + struct.pack("<Q", 4) + b"core",  # source: Some("core")
+            b"\x00",  # target: None })
+            *_HB_TAIL,
+        ]
+    )
+    codec = BincodeCodec()
+    msg = _vector_messages()["heartbeat"]
+    assert codec.encode(msg) == expected
+    assert codec.decode(expected) == msg
+
+
+def _header_size(codec: Codec, msg: Message) -> int:
+    """Bytes of the header alone: the message with payload None and no metadata, less the
+    bytes those two take (msgpack nil + empty map = 2, bincode Value::Null + None = 5)."""
+    bare = Message((*msg[:11], None, {}))
+    return len(codec.encode(bare)) - (2 if codec.name == "msgpack" else 5)
+
+
+@pytest.mark.parametrize("name", ["heartbeat", "request", "response"])
+def test_bincode_header_is_smaller_than_msgpack_with_tables(name: str) -> None:
+    msg = _vector_messages()[name]
+    mp = _header_size(_vector_codec("msgpack"), msg)
+    bc = _header_size(_vector_codec("bincode"), msg)
+    assert (mp, bc) == {"heartbeat": (43, 42), "request": (62, 46), "response": (77, 58)}[name]
+
+
+def test_bincode_tables_must_agree() -> None:
+    msg = _vector_messages()["request"]
+    data = _vector_codec("bincode").encode(msg)
+    with pytest.raises(CodecError, match="unknown code 2"):
+        BincodeCodec().decode(data)
+    with pytest.raises(CodecError, match="unknown endpoint id"):
+        BincodeCodec(type_codes={("editor.insert", 2): 2}).decode(data)
+    other = BincodeCodec(type_codes={("other", 1): 2}, endpoints={"a": 1, "b": 2})
+    assert other.decode(data).type == "other"  # the tables are the contract: keep them equal
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"type_codes": {("a", 1): 0}},
+        {"type_codes": {("a", 1): 1 << 32}},
+        {"type_codes": {("a", 1): 1, ("b", 1): 1}},
+        {"type_codes": {"a": 1}},
+        {"endpoints": {"": 1}},
+        {"endpoints": {"a": True}},
+    ],
+)
+def test_bincode_bad_tables(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(CodecError):
+        BincodeCodec(**kwargs)
+
+
+def test_bincode_ttl_is_u32_msgpack_carries_u64() -> None:
+    msg = Message.new("t", ttl_ms=1 << 40)
+    with pytest.raises(CodecError, match="ttl_ms"):
+        BincodeCodec().encode(msg)
+    assert get_codec("msgpack").decode(get_codec("msgpack").encode(msg)) == msg
+    ok = Message.new("t", ttl_ms=0xFFFFFFFF)
+    assert BincodeCodec().decode(BincodeCodec().encode(ok)) == ok
+
+
+@given(messages(), st.booleans())
+def test_bincode_round_trip_with_tables(msg: Message, intern: bool) -> None:
+    codec = BincodeCodec(
+        type_codes={(msg.type, msg.version): 7} if intern else {("x", 1): 7},
+        endpoints={n: i for i, n in enumerate({msg.source, msg.target} - {""}, 1)}
+        if intern
+        else {},
+    )
+    assert codec.decode(codec.encode(msg)) == msg
