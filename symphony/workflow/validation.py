@@ -551,7 +551,8 @@ def _ports_dense(
     ot = np.fromiter(map(tid.__getitem__, otypes), i64, len(otypes))
     it = np.fromiter(map(tid.__getitem__, itypes), i64, len(itypes))
     pairs = np.sort(ot[oidx] * nt + it[iidx])
-    for pair in pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))].tolist():
+    distinct = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if k else pairs
+    for pair in distinct.tolist():
         a, b = types[pair // nt], types[pair % nt]
         if a is not b and not is_compatible(a, b):
             return None

@@ -99,3 +99,21 @@ def test_broken_workflows_report_the_same_problems(kind: str, seed: int,
         assert dense[3] == (False,)  # refused: the loop named the problems
     if kind != "type-mismatch":  # a random re-wiring may happen to be compatible
         assert problems, kind
+
+
+@pytest.mark.parametrize("shape", ["no-edges", "control-chain", "no-ports-data"])
+def test_degenerate_graphs_agree(shape: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from symphony.workflow.model import port
+
+    n = 100
+    if shape == "no-ports-data":
+        nodes = tuple(OperatorNode(id=f"n{i}", operator="core.noop") for i in range(n))
+        edges: tuple[Edge, ...] = (DataEdge("n0", "out", "n1", "a"),)
+    else:
+        nodes = tuple(OperatorNode(id=f"n{i}", operator="core.noop",
+                                   inputs=(port("a", "int", default=1),),
+                                   outputs=(port("out", "int"),)) for i in range(n))
+        edges = () if shape == "no-edges" else tuple(
+            ControlEdge(f"n{i}", f"n{i + 1}") for i in range(n - 1))
+    wf = Workflow(id="d", nodes=nodes, edges=edges)
+    assert _report(wf, True, monkeypatch)[:3] == _report(wf, False, monkeypatch)[:3]
