@@ -26,6 +26,10 @@ measures, the same way every time:
 - disk: bytes on disk (allocated blocks), SQLite (``store.db`` + WAL), the tantivy index,
   pack files (count and bytes), artifacts / chunks / versions counts, this process's RSS.
 
+``--settle`` first fsyncs every store file (the fill ran without fsync, so without it the
+kernel's writeback of gigabytes of the fill's dirty pages overlaps the measured durable puts;
+the time the fsync took is reported).
+
 Prints one table per checkpoint (``checkpoint <n>`` lines) and growth factors per step, and
 with ``--json`` writes every figure to a file. ``--max-seconds`` stops growing after the
 last checkpoint that fits (or, when the budget runs out in the middle of a step, measures where
@@ -77,6 +81,7 @@ class Checkpoint:
     search_p50: float
     search_p99: float
     index_catchup_s: float
+    settle_s: float  # fsync of every store file before measuring (--settle), else 0
     disk_bytes: int
     db_bytes: int
     index_bytes: int
@@ -220,6 +225,21 @@ def _du(path: Path) -> int:
     return total
 
 
+def _fsync_tree(root: Path) -> None:
+    """fsync every file of the store: the fill ran without fsync, and its dirty pages would
+    otherwise be written back during (and slow down) the measured durable puts."""
+    for dirpath, _dirs, files in os.walk(root):
+        for f in files:
+            try:
+                fd = os.open(os.path.join(dirpath, f), os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
 def _rss() -> int:
     try:
         with open("/proc/self/statm") as fh:
@@ -246,6 +266,7 @@ def measure(
     elapsed: float,
     fill_rate: float,
     puts: int,
+    settle: bool = False,
 ) -> Checkpoint:
     """One checkpoint, measured with a durable (default configuration) store instance."""
     from symphony.pit.artifacts import ArtifactStore
@@ -264,6 +285,10 @@ def measure(
             t0 = time.perf_counter()
             store.sync_index()
             catchup = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            if settle:
+                _fsync_tree(root)
+            settle_s = time.perf_counter() - t0
             for k in range(samples):
                 data = corpus.text(4 * KIB, rng) + f"\nprobe {n} {k}\n".encode()
                 t0 = time.perf_counter()
@@ -315,6 +340,7 @@ def measure(
         search_p50=_ms(search_s)[0],
         search_p99=_ms(search_s)[1],
         index_catchup_s=catchup,
+        settle_s=settle_s,
         disk_bytes=_du(root),
         db_bytes=db_bytes,
         index_bytes=_du(root / "index"),
@@ -349,7 +375,10 @@ def print_checkpoint(c: Checkpoint) -> None:
     print(f"  search (40 queries) p50 {c.search_p50:8.3f} ms   p99 {c.search_p99:8.3f} ms")
     kinds = ", ".join(f"{k} {v:.3f}" for k, v in c.search_by_kind.items())
     print(f"    p50 by kind (ms): {kinds}")
-    print(f"  index catch-up before measuring {c.index_catchup_s:.2f} s")
+    print(
+        f"  index catch-up before measuring {c.index_catchup_s:.2f} s; "
+        f"settle (fsync the fill's files) {c.settle_s:.2f} s"
+    )
     print(
         f"  disk {_fmt_bytes(c.disk_bytes)} = sqlite {_fmt_bytes(c.db_bytes)} + index "
         f"{_fmt_bytes(c.index_bytes)} + {c.packs} packs {_fmt_bytes(c.pack_bytes)}"
@@ -442,6 +471,12 @@ def main(argv: list[str]) -> int:
         help="stop growing when the next checkpoint would (at the current "
         "fill rate) end later than this many seconds after the start",
     )
+    parser.add_argument(
+        "--settle",
+        action="store_true",
+        help="fsync every store file before measuring a checkpoint (the fill does not fsync; "
+        "without this, writeback of its dirty pages overlaps the measured durable puts)",
+    )
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args(argv)
@@ -531,6 +566,7 @@ def main(argv: list[str]) -> int:
                 now - t0,
                 rate,
                 puts,
+                args.settle,
             )
             results.append(c)
             print_checkpoint(c)

@@ -27,6 +27,7 @@ def test_scale_smoke_reports_every_checkpoint(
         "--index-every", "50",
         "--root", str(root),
         "--json", str(out_json),
+        "--settle",
     ]  # fmt: skip
     assert scale.main(argv) == 0
     out = capsys.readouterr().out
