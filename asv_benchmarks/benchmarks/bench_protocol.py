@@ -16,14 +16,20 @@ def _protocol() -> Any:
 
 
 class EnvelopeCodec:
-    params = ("msgpack", "bincode")
+    params = ("msgpack", "bincode", "bincode-tables")
     param_names = ("codec",)
 
     def setup(self, codec: str) -> None:
         from symphony.protocol.codecs import get_codec
 
-        self.msg = _protocol().typical_message()
-        self.codec = get_codec(codec)
+        protocol = _protocol()
+        self.msg = protocol.typical_message()
+        if codec == "bincode-tables":  # agreed type codes and endpoint ids
+            if not hasattr(protocol, "bench_bincode"):
+                raise NotImplementedError("no bincode connection tables at this commit")
+            self.codec = protocol.bench_bincode()
+        else:
+            self.codec = get_codec(codec)
         self.data = self.codec.encode(self.msg)
 
     def time_encode(self, codec: str) -> None:
