@@ -544,10 +544,16 @@ cdef uint32_t _type_code(object typ, object ver, object type_codes) except? 0xFF
 
 
 cdef uint32_t _endpoint_id(str name, object endpoint_ids) except? 0xFFFFFFFF:
-    if PyUnicode_GET_LENGTH(name) == 0:
+    cdef PyObject* found
+    if PyUnicode_GET_LENGTH(name) == 0 or endpoint_ids is None:
         return 0
+    if type(endpoint_ids) is dict:  # the common case: no truth test, a borrowed lookup
+        found = PyDict_GetItemWithError(endpoint_ids, name)
+        if found == NULL or <object>found is None:  # as dict.get in the twin
+            return 0
+        return _code_u32(<object>found, "endpoint id")
     if endpoint_ids:
-        eid = _lookup(endpoint_ids, name)
+        eid = endpoint_ids.get(name)
         if eid is not None:
             return _code_u32(eid, "endpoint id")
     return 0
@@ -667,14 +673,19 @@ cdef object _str_at(const unsigned char* p, Py_ssize_t n_buf, Py_ssize_t* at):
     return s
 
 
-cdef object _endpoint(uint32_t eid, object name, object names, str what, Py_ssize_t at):
+cdef inline object _endpoint(uint32_t eid, object name, object names, str what, Py_ssize_t at):
+    cdef PyObject* hit
     if name is not None:
         if eid != 0:
             raise CodecError(f"bincode {what} at offset {at} is id {eid} and also a name")
         return name
     if eid == 0:
         return ""
-    found = _lookup(names, eid) if names else None
+    if type(names) is dict:  # the common case: a borrowed lookup, no truth test
+        hit = PyDict_GetItemWithError(names, eid)
+        found = None if hit == NULL else <object>hit
+    else:
+        found = _lookup(names, eid) if names else None
     if found is None:
         raise CodecError(f"bincode {what} at offset {at}: unknown endpoint id {eid}")
     return found

@@ -319,3 +319,22 @@ def test_frame_decoder_truncated_end(codec_mod: ModuleType) -> None:
     dec.receive_data(b"")
     with pytest.raises(InvalidFrame, match="ended inside a frame"):
         dec.next_frame()
+
+
+def test_envelope_tables_read_like_dict_get(codec_mod: ModuleType) -> None:
+    """A table entry of None is no entry (``dict.get``); non-dict mappings work too."""
+    from types import MappingProxyType
+
+    fields = (1, MID, None, 0, "a", 1, "core", "x", 5, None, 0, None, {})
+    by_name = codec_mod.encode_envelope(fields)
+    assert codec_mod.encode_envelope(fields, {("a", 1): None}, {"core": None}) == by_name
+    coded = codec_mod.encode_envelope(
+        fields, MappingProxyType({("a", 1): 3}), MappingProxyType({"core": 1, "x": 2})
+    )
+    assert coded == ref.encode_envelope(fields, {("a", 1): 3}, {"core": 1, "x": 2})
+    names = MappingProxyType({3: ("a", 1)})
+    assert codec_mod.decode_envelope(coded, names, MappingProxyType({1: "core", 2: "x"})) == fields
+    with pytest.raises(CodecError, match="unknown endpoint id 1"):
+        codec_mod.decode_envelope(coded, names, {1: None, 2: "x"})
+    with pytest.raises(CodecError, match="unknown code 3"):
+        codec_mod.decode_envelope(coded, {3: None}, {1: "core", 2: "x"})
