@@ -24,6 +24,10 @@ def _artifacts_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = str(tmp_path / "artifact-store")
     monkeypatch.setenv("SYMPHONY_ARTIFACTS__ROOT", root)
     monkeypatch.setitem(ENV, "SYMPHONY_ARTIFACTS__ROOT", root)
+    # ... and the pooled models' files (examples/workflows/embed_texts.json) too.
+    data = str(tmp_path / "data")
+    monkeypatch.setenv("SYMPHONY_PATHS__DATA_DIR", data)
+    monkeypatch.setitem(ENV, "SYMPHONY_PATHS__DATA_DIR", data)
 
 
 def _tree(root: Path) -> None:

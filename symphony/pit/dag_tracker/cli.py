@@ -25,8 +25,9 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from symphony.commons.config import config_section
 from symphony.commons.errors import (
@@ -253,15 +254,54 @@ def cmd_run(args: argparse.Namespace) -> int:
     engine = DagTracker(store=store, sink=hub, options=opts,
                         processes=args.processes or cfg.processes or None,
                         output_sink=output_sink)
+    pit = _PitForRun()
+    engine.models.register("pool/*", pit.model_fn())
     try:
-        return _run_with(args, engine, store, opts, progress, err, artifacts)
+        return _run_with(args, engine, store, opts, progress, err, artifacts, pit)
     finally:
         if artifacts is not None:
             artifacts.close()
 
 
+class _PitForRun:
+    """The Pit services a ``symphony run`` process hosts while it runs: a Pool Manager with
+    the built-in models (Instrument nodes name them ``pool/<model>``), the Arbitration
+    Engine in front of it, and the status file ``symphony pit status`` reads."""
+
+    def __init__(self) -> None:
+        from symphony.commons.config import load_config
+        from symphony.pit.arbitration import ArbitrationEngine
+        from symphony.pit.pool import HashingEmbedderLoader, PoolConfig, PoolManager
+
+        models_dir = Path(load_config().config.paths.data_dir) / "models"
+        self.pool = PoolManager(PoolConfig(memory_budget=256 * 1024**2))
+        self.pool.register(
+            "hashing-embedder", HashingEmbedderLoader(models_dir / "hashing-embedder.bin")
+        )
+        self.arbitration = ArbitrationEngine()
+
+    def model_fn(self) -> Any:
+        from symphony.pit.port import pool_model_fn
+
+        return pool_model_fn(self.pool, self.arbitration)
+
+    async def run(self, task_status: Any) -> None:
+        import trio
+
+        from symphony.pit.cli import default_status_path, status_writer
+
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.pool.run)
+            await nursery.start(self.arbitration.run)
+            await nursery.start(
+                partial(status_writer, default_status_path(), pool=self.pool,
+                        arbitration=self.arbitration)
+            )
+            task_status.started()
+
+
 def _run_with(args: argparse.Namespace, engine: object, store: object, opts: object,
-              progress: _Progress, err: TextIO, artifacts: object) -> int:
+              progress: _Progress, err: TextIO, artifacts: object, pit: _PitForRun) -> int:
     import trio
 
     from symphony.pit.dag_tracker.executor import DagTracker, RunOptions, RunSummary
@@ -326,6 +366,7 @@ def _run_with(args: argparse.Namespace, engine: object, store: object, opts: obj
         try:
             async with trio.open_nursery() as nursery:
                 await nursery.start(control)
+                await nursery.start(pit.run)
                 store.update(run.id, pid=os.getpid())
                 summary = await run.execute()
                 nursery.cancel_scope.cancel()

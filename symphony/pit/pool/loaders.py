@@ -108,9 +108,10 @@ def write_hashing_weights(path: str | os.PathLike[str], *, dim: int = 512, seed:
         h = hashlib.blake2b(struct.pack("<II", seed, i), digest_size=8).digest()
         weights.append(1.0 + 2.0 * int.from_bytes(h, "little") / 2**64)
     out = Path(path)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(_HEADER.pack(_MAGIC, dim, seed) + weights.tobytes())
-    tmp.replace(out)
+    from symphony.commons.fs import atomic_write, ensure_dir
+
+    ensure_dir(out.parent)
+    atomic_write(out, _HEADER.pack(_MAGIC, dim, seed) + weights.tobytes())
     return out
 
 
