@@ -276,6 +276,8 @@ def _describe(tp: object) -> str:
         return " or ".join(parts) + " or empty"
     if origin is tuple:
         return f"list of {_describe(typing.get_args(tp)[0])}"
+    if origin in (dict, Mapping):
+        return f"table of {_describe(typing.get_args(tp)[1])}"
     return {
         bool: "boolean",
         int: "integer",
@@ -325,6 +327,20 @@ def _convert(raw: object, tp: object, src: _Source) -> object:
         else:
             raise _BadValue
         return tuple(_convert(item, item_tp, src) for item in items)
+    if origin in (dict, Mapping):
+        key_tp, value_tp = typing.get_args(tp)
+        if key_tp is not str:
+            raise TypeError(f"config tables need string keys, not {tp}")
+        if env and isinstance(raw, str):  # SYMPHONY_S__K="a=1,b=2"
+            pairs = [p.partition("=") for p in raw.split(",") if p.strip()]
+            if any(not sep or not k.strip() for k, sep, _ in pairs):
+                raise _BadValue
+            table: dict[str, object] = {k.strip(): v.strip() for k, _, v in pairs}
+        elif isinstance(raw, dict):
+            table = raw
+        else:
+            raise _BadValue
+        return {str(k): _convert(v, value_tp, src) for k, v in table.items()}
     if tp is bool:
         if isinstance(raw, bool):
             return raw
@@ -428,6 +444,11 @@ def _toml_value(value: object) -> str:
         return _json.dumps(value, ensure_ascii=False)
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        # An inline table; keys quoted (a JSON string is a valid TOML quoted key).
+        items = (f"{_json.dumps(str(k), ensure_ascii=False)} = {_toml_value(v)}"
+                 for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
 
