@@ -65,6 +65,7 @@ import io
 import json
 import math
 import os
+import random
 import re
 import sqlite3
 import struct
@@ -426,17 +427,44 @@ class ArtifactStore:
 
     # ----------------------------------------------------------------- setup
     def _connect(self) -> sqlite3.Connection:
+        """Open the metadata database, safe against other processes opening it at once.
+
+        Two connections that both read the schema and then upgrade to write (the rollback
+        journal before WAL is in place, or a schema check racing a writer) get SQLITE_BUSY
+        at once: SQLite refuses to wait where waiting could deadlock, whatever the busy
+        timeout. So the schema is created under ``BEGIN IMMEDIATE`` (the write lock is
+        taken first, where the busy handler does wait), and the whole sequence is retried
+        with jittered backoff while the database reports itself busy, up to 30 s.
+        """
         path = self.root / "store.db"
-        try:
-            db = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            sync = "FULL" if self.config.durability == "full" else "NORMAL"
-            db.execute(f"PRAGMA synchronous={sync}")
-            db.execute("PRAGMA busy_timeout=30000")
-            db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open artifact database {str(path)!r}: {exc}") from exc
-        return db
+        deadline = time.monotonic() + 30.0
+        delay = 0.002
+        while True:
+            db: sqlite3.Connection | None = None
+            try:
+                db = sqlite3.connect(
+                    path, timeout=30.0, isolation_level=None, check_same_thread=False
+                )
+                db.execute("PRAGMA busy_timeout=30000")
+                db.execute("PRAGMA journal_mode=WAL")
+                sync = "FULL" if self.config.durability == "full" else "NORMAL"
+                db.execute(f"PRAGMA synchronous={sync}")
+                db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + ";COMMIT;")
+                return db
+            except sqlite3.OperationalError as exc:
+                if db is not None:
+                    db.close()
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() > deadline:
+                    raise StorageError(
+                        f"cannot open artifact database {str(path)!r}: {exc}"
+                    ) from exc
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.1)
+            except sqlite3.Error as exc:
+                if db is not None:
+                    db.close()
+                raise StorageError(f"cannot open artifact database {str(path)!r}: {exc}") from exc
 
     def _init_meta(self, key: bytes | None, encrypt: bool | None) -> Keys | None:
         if key is None:
