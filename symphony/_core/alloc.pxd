@@ -72,3 +72,5 @@ cdef class Arena:
     cdef int _acquire(self, object buf) except -1
     cdef void _release(self) noexcept
     cdef int _raise(self, int rc, object what) except -1
+    cdef uint64_t _handle(self, object handle) except? 0
+    cdef int _resolve(self, object handle, uint64_t *off, uint32_t *nbytes) except -1

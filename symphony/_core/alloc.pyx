@@ -314,74 +314,51 @@ cdef class Arena:
             self._raise(rc, n)
         return handle
 
-    def free(self, handle):
-        """free(handle) -> None. See the twin."""
-        cdef uint64_t h
-        cdef int rc
+    cdef uint64_t _handle(self, object handle) except? 0:
+        """The open arena's handle as a u64 (as operator.index; no floats), or the errors."""
         if not self._open:
             raise ArenaClosed("the arena is closed")
         if type(handle) is not int:
-            handle = PyNumber_Index(handle)  # as operator.index: no floats
+            handle = PyNumber_Index(handle)
         try:
-            h = handle
+            return handle
         except OverflowError:
             raise StaleHandle(f"handle {handle:#x} is not a 64-bit arena handle") from None
-        rc = sy_arena_free(&self._a, h)
+
+    cdef int _resolve(self, object handle, uint64_t *off, uint32_t *nbytes) except -1:
+        """Offset and requested size of a live handle, or the twin's errors."""
+        cdef uint64_t h = self._handle(handle)
+        cdef int rc = sy_arena_resolve(&self._a, h, off, nbytes)
+        if rc != SY_ARENA_OK:
+            self._raise(rc, h)
+        return 0
+
+    def free(self, handle):
+        """free(handle) -> None. See the twin."""
+        cdef uint64_t h = self._handle(handle)
+        cdef int rc = sy_arena_free(&self._a, h)
         if rc != SY_ARENA_OK:
             self._raise(rc, h)
 
     def view(self, handle):
         """view(handle) -> memoryview. See the twin."""
-        cdef uint64_t h, off = 0
+        cdef uint64_t off = 0
         cdef uint32_t nbytes = 0
-        cdef int rc
-        if not self._open:
-            raise ArenaClosed("the arena is closed")
-        if type(handle) is not int:
-            handle = PyNumber_Index(handle)  # as operator.index: no floats
-        try:
-            h = handle
-        except OverflowError:
-            raise StaleHandle(f"handle {handle:#x} is not a 64-bit arena handle") from None
-        rc = sy_arena_resolve(&self._a, h, &off, &nbytes)
-        if rc != SY_ARENA_OK:
-            self._raise(rc, h)
+        self._resolve(handle, &off, &nbytes)
         return self._mv[off:off + nbytes]
 
     def size(self, handle):
         """size(handle) -> int. See the twin."""
-        cdef uint64_t h, off = 0
+        cdef uint64_t off = 0
         cdef uint32_t nbytes = 0
-        cdef int rc
-        if not self._open:
-            raise ArenaClosed("the arena is closed")
-        if type(handle) is not int:
-            handle = PyNumber_Index(handle)  # as operator.index: no floats
-        try:
-            h = handle
-        except OverflowError:
-            raise StaleHandle(f"handle {handle:#x} is not a 64-bit arena handle") from None
-        rc = sy_arena_resolve(&self._a, h, &off, &nbytes)
-        if rc != SY_ARENA_OK:
-            self._raise(rc, h)
+        self._resolve(handle, &off, &nbytes)
         return nbytes
 
     def offset(self, handle):
         """offset(handle) -> int. See the twin."""
-        cdef uint64_t h, off = 0
+        cdef uint64_t off = 0
         cdef uint32_t nbytes = 0
-        cdef int rc
-        if not self._open:
-            raise ArenaClosed("the arena is closed")
-        if type(handle) is not int:
-            handle = PyNumber_Index(handle)  # as operator.index: no floats
-        try:
-            h = handle
-        except OverflowError:
-            raise StaleHandle(f"handle {handle:#x} is not a 64-bit arena handle") from None
-        rc = sy_arena_resolve(&self._a, h, &off, &nbytes)
-        if rc != SY_ARENA_OK:
-            self._raise(rc, h)
+        self._resolve(handle, &off, &nbytes)
         return off
 
     def stats(self):
