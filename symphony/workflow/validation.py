@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
-from operator import and_, attrgetter, is_
+from operator import attrgetter, is_
 from typing import Any, Literal, cast
 
 from symphony.commons.errors import CycleError, WorkflowValidationError
@@ -460,11 +460,13 @@ def _ports_dense(
     no Python bytecode per node or edge, for the common case where none of them has a
     problem.
 
-    Port names become dense ints (one dict lookup per port, C-level ``map``), each port
-    a key ``node * names + name`` in sorted numpy tables; an edge's ports are found by
-    ``searchsorted``, its types are ids in a per-port type-id table and compatibility is
-    decided once per distinct (output type, input type) pair; duplicate edges, inputs fed
-    twice and unfed required inputs are numpy set operations.
+    Port names become dense ints (one dict lookup per port, C-level ``map``), each port a
+    key ``node * names + name``; a table over those keys (or, when it would be large,
+    ``searchsorted`` over the sorted keys) finds every edge's two ports at once. Types are
+    small ints per port and compatibility is decided once per distinct (output type, input
+    type) pair. Inputs fed twice, duplicate edges and unfed inputs come from one
+    ``bincount`` of the edges' input ports; only the ports it singles out (fed more than
+    once, or not at all) are looked at one by one (``multi``, ``required``, ``default``).
 
     Returns ``(positions of nodes whose node rules must be checked, unfed required inputs
     as (node index, port) in node/port order)``, or ``None`` when the graph has an invalid
@@ -478,101 +480,135 @@ def _ports_dense(
     ids = gi.ids
     if len(gi.src) != m or not isinstance(gi.edge_pos, range):
         return None  # self-loops already taken out: positions no longer align
-    if (not all(map(is_, map(type, ids), repeat(str))) or "" in ids
-            or _WS.search("\x00".join(ids))):
+    if "" in gi.index or set(map(type, ids)) != {str} or _WS.search("\x00".join(ids)):
         return None
+    i64 = np.int64
+    # ---- edges by class; control edges: no duplicates
     classes = list(map(type, edges))
-    if classes.count(ConditionalEdge):
-        return None
+    k = classes.count(DataEdge)
+    if k + classes.count(ControlEdge) != m:
+        return None  # conditional edges: the loop
+    src_all = np.frombuffer(gi.src, dtype=i64)
+    dst_all = np.frombuffer(gi.dst, dtype=i64)
+    data: Sequence[Edge]
+    if k == m:
+        data, s, d = edges, src_all, dst_all
+    else:
+        sel = list(map(is_, classes, repeat(DataEdge)))
+        data = list(compress(edges, sel))
+        is_data = np.frombuffer(bytes(sel), dtype=np.bool_)  # bools are 0/1 ints
+        s, d = src_all[is_data], dst_all[is_data]
+        ctl = ~is_data
+        if m - k > 1 and _has_dup(np, src_all[ctl] * n + dst_all[ctl]):
+            return None
+    # ---- node rules: only nodes that are not plain operators with the default policy
+    if (list(map(type, nodes)).count(OperatorNode) == n
+            and list(map(_POLICY, nodes)).count(DEFAULT_POLICY) == n):
+        ops = list(map(_OPERATOR, nodes))
+        try:
+            named = all(ops) and bool("\x00".join(ops))  # join: every operator is a str
+        except TypeError:
+            named = False
+        offenders = [] if named else [
+            q for q, o in enumerate(ops) if not o or not isinstance(o, str)]
+    else:
+        offenders = [q for q, nd in enumerate(nodes)
+                     if nd.__class__ is not OperatorNode or nd.policy is not DEFAULT_POLICY
+                     or not nd.operator or not isinstance(nd.operator, str)]
+    # ---- ports: (node, name) keys
     outputs = list(map(_OUTPUTS, nodes))
     inputs = list(map(_INPUTS, nodes))
     oports: list[Port] = list(chain.from_iterable(outputs))
     iports: list[Port] = list(chain.from_iterable(inputs))
+    no, ni = len(oports), len(iports)
     onames = list(map(_NAME, oports))
     inames = list(map(_NAME, iports))
-    code: dict[str, int] = {}
-    for nm in set(onames).union(inames):
-        code[nm] = len(code)
+    names = set(onames)
+    names.update(inames)
+    code = dict(zip(names, range(len(names))))
     nc = max(len(code), 1)
     if (n * nc) ** 2 >= 1 << 62:
         return None
-    i64 = np.int64
     owner_o = np.repeat(np.arange(n, dtype=i64), np.fromiter(map(len, outputs), i64, n))
     owner_i = np.repeat(np.arange(n, dtype=i64), np.fromiter(map(len, inputs), i64, n))
-    okey = owner_o * nc + np.fromiter(map(code.__getitem__, onames), i64, len(onames))
-    ikey = owner_i * nc + np.fromiter(map(code.__getitem__, inames), i64, len(inames))
-    o_order = np.argsort(okey, kind="stable")
-    i_order = np.argsort(ikey, kind="stable")
-    okey_s, ikey_s = okey[o_order], ikey[i_order]
-    if (okey_s[1:] == okey_s[:-1]).any() or (ikey_s[1:] == ikey_s[:-1]).any():
-        return None  # a node declares a port name twice
-    # node rules: only nodes that are not plain operators with the default policy
-    plain = list(map(and_, map(is_, map(type, nodes), repeat(OperatorNode)),
-                     map(is_, map(_POLICY, nodes), repeat(DEFAULT_POLICY))))
-    if False in plain or not all(map(_OPERATOR, nodes)):
-        offenders = [k for k, (nd, ok) in enumerate(zip(nodes, plain))
-                     if not ok or not cast(OperatorNode, nd).operator]
-    else:
-        offenders = []
-    # control edges: no duplicates
-    src_all = np.frombuffer(gi.src, dtype=i64)
-    dst_all = np.frombuffer(gi.dst, dtype=i64)
-    is_data = np.fromiter(map(is_, classes, repeat(DataEdge)), np.bool_, m)
-    ctl = ~is_data
-    ck = src_all[ctl] * n + dst_all[ctl]
-    if _has_dup(np, ck):
-        return None
-    # data edges: ports exist, types compatible
-    data = list(compress(edges, is_data.tolist()))
-    k = len(data)
-    s, d = src_all[is_data], dst_all[is_data]
+    okey = owner_o * nc + np.fromiter(map(code.__getitem__, onames), i64, no)
+    ikey = owner_i * nc + np.fromiter(map(code.__getitem__, inames), i64, ni)
+    # ---- data edges: their ports exist
     get = code.get
     spc = np.fromiter(map(get, map(_SOURCE_PORT, data), repeat(-1)), i64, k)
     tpc = np.fromiter(map(get, map(_TARGET_PORT, data), repeat(-1)), i64, k)
-    if k and (spc.min() < 0 or tpc.min() < 0 or not okey_s.size or not ikey_s.size):
+    if k and (spc.min() < 0 or tpc.min() < 0 or not no or not ni):
         return None
-    ek = s * nc + spc
-    j = np.minimum(np.searchsorted(okey_s, ek), okey_s.size - 1)
-    if not (okey_s[j] == ek).all():
+    found = _port_lookup(np, okey, s * nc + spc, n * nc, k)
+    if found is None:
         return None
-    oidx = o_order[j]
-    tk = d * nc + tpc
-    j = np.minimum(np.searchsorted(ikey_s, tk), ikey_s.size - 1)
-    if not (ikey_s[j] == tk).all():
+    oidx = found
+    found = _port_lookup(np, ikey, d * nc + tpc, n * nc, k)
+    if found is None:
         return None
-    iidx = i_order[j]
-    tid: dict[PortType, int] = {}
+    iidx = found
+    # ---- types: one compatibility test per distinct (output type, input type) pair
     otypes = list(map(_TYPE, oports))
     itypes = list(map(_TYPE, iports))
-    for t in set(otypes).union(itypes):
-        tid[t] = len(tid)
-    nt = len(tid)
-    types = list(tid)
-    ot = np.fromiter(map(tid.__getitem__, otypes), i64, len(otypes))
-    it = np.fromiter(map(tid.__getitem__, itypes), i64, len(itypes))
-    pairs = np.sort(ot[oidx] * nt + it[iidx])
-    distinct = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if k else pairs
+    tset = set(otypes)
+    tset.update(itypes)
+    types = list(tset)
+    nt = len(types)
+    tid = dict(zip(types, range(nt)))
+    ot = np.fromiter(map(tid.__getitem__, otypes), i64, no)
+    it = np.fromiter(map(tid.__getitem__, itypes), i64, ni)
+    pairs = ot[oidx] * nt + it[iidx]
+    distinct = (np.flatnonzero(np.bincount(pairs, minlength=nt * nt)) if nt * nt <= 1 << 16
+                else np.unique(pairs))
     for pair in distinct.tolist():
         a, b = types[pair // nt], types[pair % nt]
         if a is not b and not is_compatible(a, b):
             return None
-    # duplicates and inputs fed twice
-    imulti = np.fromiter(map(_MULTI, iports), np.bool_, len(iports))
-    mm = imulti[iidx]
-    if mm.any():
-        mk = (s[mm] * nc + spc[mm]) * (n * nc) + tk[mm]
-        if _has_dup(np, mk):
+    # ---- producers: an input fed more than once must be multi, and not by one edge twice
+    fed = np.bincount(iidx, minlength=ni)
+    many = fed > 1
+    crowded = np.flatnonzero(many).tolist()
+    if crowded:
+        if not all(map(_MULTI, map(iports.__getitem__, crowded))):
             return None
-    single = iidx[~mm]
-    if _has_dup(np, single):
-        return None
-    # required inputs without a producer
-    need = np.fromiter(map(and_, map(_REQUIRED, iports),
-                           map(is_, map(_DEFAULT, iports), repeat(None))), np.bool_, len(iports))
-    need[iidx] = False
-    missing = [(int(owner_i[q]), iports[q]) for q in np.flatnonzero(need).tolist()]
+        mm = many[iidx]
+        if _has_dup(np, iidx[mm] * no + oidx[mm]):
+            return None
+    # ---- required inputs without a producer (in node/port order)
+    unfed = np.flatnonzero(fed == 0).tolist()
+    cand = list(map(iports.__getitem__, unfed))
+    missing = [(int(owner_i[q]), p)
+               for q, p in compress(zip(unfed, cand), map(_REQUIRED, cand))
+               if p.default is None]
     return offenders, missing
 
+
+def _port_lookup(np: Any, keys: Any, want: Any, size: int, k: int) -> Any:
+    """Position in ``keys`` of each value of ``want`` (a numpy int array), or ``None`` when
+    ``keys`` repeats a value (a node declares a port twice) or some value is missing (an
+    edge names a port its node does not have). A table of ``size`` entries when that is
+    small next to the keys and edges, else ``searchsorted`` over the sorted keys."""
+    nk = keys.size
+    if not k:
+        order = np.argsort(keys, kind="stable")
+        srt = keys[order]
+        return None if (srt[1:] == srt[:-1]).any() else want
+    if size <= 4 * (nk + k) + 4096:
+        table = np.full(size, -1, dtype=np.int64)
+        at = np.arange(nk, dtype=np.int64)
+        table[keys] = at
+        if (table[keys] != at).any():
+            return None  # with repeated keys only one position can be stored
+        found = table[want]
+        return None if found.min() < 0 else found
+    order = np.argsort(keys, kind="stable")
+    srt = keys[order]
+    if (srt[1:] == srt[:-1]).any():
+        return None
+    j = np.minimum(np.searchsorted(srt, want), nk - 1)
+    if not (srt[j] == want).all():
+        return None
+    return order[j]
 
 """Data edges from which :func:`_data_edges_dense` is tried (below: the plain loop)."""
 _SOURCE_PORT = attrgetter("source_port")
