@@ -304,17 +304,19 @@ def _json_value(v: object, path: str, depth: int = 0) -> object:
 _PORT_KEYS = frozenset({"name", "type", "required", "default", "multi", "description"})
 
 
-_PORT_CACHE: dict[tuple[tuple[str, object], ...], Port] = {}
+_PORT_CACHE: dict[tuple[object, ...], Port] = {}
 
 
 def _port(v: object, path: str) -> Port:
     # Ports are immutable, so equal port documents share one Port (a dict lookup instead
     # of parsing and building a frozen dataclass); documents with unhashable defaults
-    # (lists, objects) take the full path every time.
-    key: tuple[tuple[str, object], ...] | None = None
+    # (lists, objects) take the full path every time. The key holds each value's type too:
+    # ``False == 0 == 0.0`` and ``True == 1``, but a default of ``false`` must stay a bool
+    # and ``"required": 1`` must still be refused.
+    key: tuple[object, ...] | None = None
     if type(v) is dict:
         try:
-            key = tuple(v.items())
+            key = (*v.items(), *map(type, v.values()))
             p = _PORT_CACHE.get(key)
         except TypeError:
             key = None

@@ -251,3 +251,20 @@ def test_workflows_pickle_without_their_caches(wf: Workflow) -> None:
     assert back == wf and back._cache == {}
     assert back.validate().order == wf.validate().order
     assert copy.deepcopy(wf) == wf
+
+
+def test_equal_but_differently_typed_port_values_are_not_conflated() -> None:
+    # the loader shares equal port documents; False == 0 and True == 1 must not collide
+    def doc(default: object, required: object = True) -> str:
+        return json.dumps({"schema_version": SCHEMA_VERSION, "id": "w", "nodes": [
+            {"id": "a", "type": "operator", "operator": "x",
+             "inputs": [{"name": "p", "type": "any", "default": default,
+                         "required": required}]}], "edges": []})
+
+    for first, second in ((0, False), (False, 0), (1, True), (1.0, 1), (0.0, False)):
+        loads_json(doc(first))
+        p = loads_json(doc(second)).nodes[0].inputs[0]
+        assert p.default == second and type(p.default) is type(second)
+    loads_json(doc(0, True))
+    with pytest.raises(WorkflowFormatError, match="required"):
+        loads_json(doc(0, 1))
