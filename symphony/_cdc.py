@@ -30,6 +30,7 @@ __all__ = [
     "MINIMUM_MIN",
     "ChunkRecord",
     "Manifest",
+    "check_ends",
     "check_params",
     "check_threads",
     "manifest_entry",
@@ -147,3 +148,41 @@ def check_threads(threads: object) -> int:
     if value not in (1, 2):
         raise ChunkerError(f"threads must be 1 or 2, got {value}")
     return value
+
+
+def check_ends(ends: object, size: int) -> list[int]:
+    """Validate the chunk ends given to ``hash_cuts`` for content of ``size`` bytes.
+
+    ``ends`` must be an iterable of integers, strictly increasing from at least 1, the last
+    one equal to ``size`` (no ends at all for empty content): exactly what ``cut_points``
+    returns. Returns them as a list of ints.
+
+    Raises:
+        ChunkerError: the first thing wrong, named (which end, its value, the size).
+    """
+    if isinstance(ends, str | bytes | bytearray | memoryview):
+        raise ChunkerError(f"ends must be an iterable of integers, got {type(ends).__name__}")
+    try:
+        items = iter(ends)  # type: ignore[call-overload]
+    except TypeError:
+        raise ChunkerError(
+            f"ends must be an iterable of integers, got {type(ends).__name__}"
+        ) from None
+    out: list[int] = []
+    prev = 0
+    for i, item in enumerate(items):
+        end = _int_param(f"ends[{i}]", item)
+        if end <= prev:
+            raise ChunkerError(
+                f"ends must be strictly increasing from 1: ends[{i}]={end} after {prev}"
+            )
+        if end > size:
+            raise ChunkerError(f"ends[{i}]={end} is past the end of the data ({size} bytes)")
+        out.append(end)
+        prev = end
+    if prev != size:
+        raise ChunkerError(
+            f"the last end must be the data's length {size}, got "
+            + (f"{prev} (ends[{len(out) - 1}])" if out else "no ends")
+        )
+    return out

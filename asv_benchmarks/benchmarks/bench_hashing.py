@@ -77,3 +77,19 @@ class Sha256:
 
     def time_sha256(self, impl: str, nbytes: int) -> None:
         self.k.sha256(self.data)
+
+
+class HashCuts:
+    """SHA-256 of every chunk at given cut points (how the artifact store verifies a read)."""
+
+    params = (IMPLS, [MIB, 16 * MIB])
+    param_names: ClassVar[list[str]] = ["impl", "nbytes"]
+
+    def setup(self, impl: str, nbytes: int) -> None:
+        _skip_slow_twin(impl, nbytes)
+        self.k = load_kernel(impl, "hashing")
+        self.data = seeded_bytes(nbytes, seed=5)
+        self.ends = self.k.cut_points(self.data)
+
+    def time_hash_cuts(self, impl: str, nbytes: int) -> None:
+        self.k.hash_cuts(self.data, self.ends)

@@ -70,6 +70,12 @@ cdef Py_ssize_t cut_points_raw(const uint8_t *data, size_t n, size_t min_size,
 # SHA-256 of data[0:n] into out[0:32] (SHA-NI when the CPU has it).
 cdef void sha256_raw(const uint8_t *data, size_t n, uint8_t *out) noexcept nogil
 
+# SHA-256 of each chunk of data cut at ends[0:count] (strictly increasing, unchecked; chunk i
+# is data[ends[i-1]:ends[i]], the first starts at 0) into digests[32*i : 32*i+32]; chunks
+# are hashed in pairs with interleaved SHA streams.
+cdef void sha256_cuts_raw(const uint8_t *data, const size_t *ends, size_t count,
+                          uint8_t *digests) noexcept nogil
+
 
 cdef class Chunker:
     cdef sy_cdc cdc

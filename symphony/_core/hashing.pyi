@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from typing_extensions import Buffer, disjoint_base
 
 from symphony._cdc import ChunkRecord, Manifest
@@ -8,6 +10,7 @@ __all__ = [
     "cut_points",
     "gear_table",
     "hash_chunks",
+    "hash_cuts",
     "sha256",
     "uses_sha_extensions",
 ]
@@ -39,6 +42,7 @@ def hash_chunks(
     content_digest: bool = False,
     threads: int = 1,
 ) -> Manifest: ...
+def hash_cuts(data: Buffer, ends: Iterable[int]) -> Manifest: ...
 def sha256(data: Buffer) -> bytes: ...
 def uses_sha_extensions() -> bool: ...
 def _force_portable_sha256(portable: bool) -> None: ...

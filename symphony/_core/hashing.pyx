@@ -18,6 +18,7 @@ and copies at most ``max_size`` bytes of each piece into its ``2 * max_size`` sc
 
 from cpython.buffer cimport PyBuffer_Release
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.long cimport PyLong_AsSsize_t
 from libc.stdint cimport uint8_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memmove
@@ -32,13 +33,15 @@ from symphony._cdc import (
     MANIFEST_DOMAIN,
     ChunkRecord,
     Manifest,
+    check_ends,
     check_params,
     check_threads,
 )
 from symphony.commons.errors import ChunkerError
 
 __all__ = [
-    "Chunker", "cut", "cut_points", "gear_table", "hash_chunks", "sha256", "uses_sha_extensions",
+    "Chunker", "cut", "cut_points", "gear_table", "hash_chunks", "hash_cuts", "sha256",
+    "uses_sha_extensions",
 ]
 
 sy_sha256_uses_shani()   # probe the CPU once, at import, before any helper thread exists
@@ -95,6 +98,20 @@ cdef Py_ssize_t cut_points_raw(const uint8_t *data, size_t n, size_t min_size,
 
 cdef void sha256_raw(const uint8_t *data, size_t n, uint8_t *out) noexcept nogil:
     sy_sha256(data, n, out)
+
+
+cdef void sha256_cuts_raw(const uint8_t *data, const size_t *ends, size_t count,
+                          uint8_t *digests) noexcept nogil:
+    cdef size_t i = 0, start = 0, mid
+    while i + 1 < count:
+        # Two chunks at a time, their SHA-256 streams interleaved (sy_sha256_pair).
+        mid = ends[i]
+        sy_sha256_pair(data + start, mid - start, digests + 32 * i,
+                       data + mid, ends[i + 1] - mid, digests + 32 * (i + 1))
+        start = ends[i + 1]
+        i += 2
+    if i < count:
+        sy_sha256(data + start, ends[i] - start, digests + 32 * i)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -373,6 +390,76 @@ def hash_chunks(data, min_size=DEFAULT_MIN_SIZE, avg_size=DEFAULT_AVG_SIZE,
         )
     finally:
         free(job.recs)
+        PyBuffer_Release(&view)
+
+
+cdef int _fill_cuts(object seq, size_t count, size_t n, size_t *cuts) except -1:
+    """Copy a list/tuple of chunk ends into cuts; 1 if they are valid for n bytes, else 0
+    (then check_ends names the problem)."""
+    cdef size_t i, prev = 0
+    cdef Py_ssize_t v
+    for i in range(count):
+        e = seq[i]
+        if type(e) is not int:
+            return 0
+        try:
+            v = PyLong_AsSsize_t(e)
+        except OverflowError:
+            return 0
+        if v <= 0 or <size_t>v <= prev or <size_t>v > n:
+            return 0
+        cuts[i] = <size_t>v
+        prev = <size_t>v
+    return 1 if prev == n else 0
+
+
+def hash_cuts(data, ends):
+    """hash_cuts(data, ends) -> Manifest. See :func:`symphony.reference.hashing.hash_cuts`.
+
+    Chunks are hashed two at a time (``sy_sha256_pair``), without the GIL from 64 KiB.
+    """
+    cdef Py_buffer view
+    cdef size_t n, count, i, start
+    cdef size_t *cuts = NULL
+    cdef uint8_t *digests = NULL
+    cdef sy_sha256_ctx manifest
+    cdef uint8_t mid[32]
+    cdef list records = []
+    acquire_bytes(data, &view, "hash_cuts data")
+    try:
+        n = <size_t>view.len
+        seq = ends if type(ends) is list or type(ends) is tuple else check_ends(ends, n)
+        count = <size_t>len(seq)
+        cuts = <size_t *>malloc((count + 1) * sizeof(size_t))
+        digests = <uint8_t *>malloc((count + 1) * 32)
+        if cuts == NULL or digests == NULL:
+            raise MemoryError()
+        if not _fill_cuts(seq, count, n, cuts):
+            # Not plain ints in order: the twin's check raises its ChunkerError, or returns
+            # them as ints (e.g. True, numpy integers) that then pass.
+            seq = check_ends(seq, n)
+            if not _fill_cuts(seq, count, n, cuts):  # pragma: no cover - cannot fail now
+                raise ChunkerError("hash_cuts: ends refused")
+        if n >= _NOGIL_THRESHOLD:
+            with nogil:
+                sha256_cuts_raw(<const uint8_t *>view.buf, cuts, count, digests)
+        else:
+            sha256_cuts_raw(<const uint8_t *>view.buf, cuts, count, digests)
+        sy_sha256_init(&manifest)
+        sy_sha256_update(&manifest, <const uint8_t *><const char *>_DOMAIN, len(_DOMAIN))
+        start = 0
+        for i in range(count):
+            _manifest_add(&manifest, cuts[i] - start, digests + 32 * i)
+            records.append(sy_tuple3(_ChunkRecord, start, cuts[i] - start,
+                                     PyBytes_FromStringAndSize(<const char *>digests + 32 * i,
+                                                               32)))
+            start = cuts[i]
+        sy_sha256_final(&manifest, mid)
+        return Manifest(tuple(records), n, PyBytes_FromStringAndSize(<const char *>mid, 32),
+                        None)
+    finally:
+        free(cuts)
+        free(digests)
         PyBuffer_Release(&view)
 
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterable
 
 from typing_extensions import Buffer
 
@@ -53,6 +54,7 @@ from symphony._cdc import (
     MANIFEST_DOMAIN,
     ChunkRecord,
     Manifest,
+    check_ends,
     check_params,
     check_threads,
     manifest_entry,
@@ -66,6 +68,7 @@ __all__ = [
     "cut_points",
     "gear_table",
     "hash_chunks",
+    "hash_cuts",
     "sha256",
     "uses_sha_extensions",
 ]
@@ -218,6 +221,38 @@ def hash_chunks(
     chunks = chunker.update(data)
     chunks += chunker.finish()
     return Manifest(tuple(chunks), chunker.size, chunker.manifest_id, chunker.content_sha256)
+
+
+def hash_cuts(data: Buffer, ends: Iterable[int]) -> Manifest:
+    """SHA-256 every chunk of ``data`` cut at the given ``ends``; the
+    :class:`~symphony._cdc.Manifest`, exactly as :func:`hash_chunks` builds it.
+
+    Chunk ``i`` is ``data[ends[i-1]:ends[i]]`` (the first starts at 0), so
+    ``hash_cuts(data, cut_points(data, ...)) == hash_chunks(data, ...)``. This is how stored
+    content is verified against a manifest without chunking it again: the artifact store
+    reassembles chunks into one buffer and checks every chunk's digest and the manifest id
+    in one call. ``content_sha256`` is ``None``.
+
+    Args:
+        data: any C-contiguous buffer.
+        ends: chunk end offsets, strictly increasing from at least 1, the last equal to
+            ``len(data)`` (none for empty data), as :func:`cut_points` returns them.
+
+    Raises:
+        ChunkerError: ``ends`` is not such a sequence (the first bad end is named).
+        TypeError, BufferError: ``data`` is not a contiguous buffer.
+    """
+    view = byte_view(data, "hash_cuts data")
+    cuts = check_ends(ends, len(view))
+    manifest = hashlib.sha256(MANIFEST_DOMAIN)
+    chunks: list[ChunkRecord] = []
+    start = 0
+    for end in cuts:
+        digest = hashlib.sha256(view[start:end]).digest()
+        manifest.update(manifest_entry(end - start, digest))
+        chunks.append(ChunkRecord(start, end - start, digest))
+        start = end
+    return Manifest(tuple(chunks), len(view), manifest.digest(), None)
 
 
 def sha256(data: Buffer) -> bytes:

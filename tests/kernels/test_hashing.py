@@ -187,6 +187,7 @@ def test_accepts_any_buffer(hashing_mod: ModuleType) -> None:
         lambda k, d: k.hash_chunks(d),
         lambda k, d: k.sha256(d),
         lambda k, d: k.Chunker().update(d),
+        lambda k, d: k.hash_cuts(d, [1]),
     ],
 )
 def test_bad_buffers(hashing_mod: ModuleType, call: Any) -> None:
@@ -339,6 +340,83 @@ def test_content_shift_keeps_most_chunks(hashing_mod: ModuleType) -> None:
     b = hashing_mod.hash_chunks(b"inserted!" + data, **SMALL)
     shared = {c.digest for c in a.chunks} & {c.digest for c in b.chunks}
     assert len(shared) >= len(a.chunks) - 3
+
+
+# --------------------------------------------------------------------------- hash_cuts
+@pytest.mark.parametrize("kind", ["random", "text"])
+def test_hash_cuts_at_cut_points_is_hash_chunks(hashing_mod: ModuleType, kind: str) -> None:
+    data = make_data(kind, 21, 50_000)
+    ends = hashing_mod.cut_points(data, **SMALL)
+    expected = hashing_mod.hash_chunks(data, **SMALL)
+    assert hashing_mod.hash_cuts(data, ends) == expected
+    assert hashing_mod.hash_cuts(bytearray(data), tuple(ends)) == expected
+    assert hashing_mod.hash_cuts(memoryview(data), iter(ends)) == expected
+    assert hashing_mod.hash_cuts(np.frombuffer(data, dtype=np.uint8), ends) == expected
+    # anything operator.index takes is an integer (numpy integers, bool)
+    assert hashing_mod.hash_cuts(data, np.array(ends, dtype=np.int64)) == expected
+    assert hashing_mod.hash_cuts(b"ab", [True, 2]) == hashing_mod.hash_cuts(b"ab", [1, 2])
+
+
+def _oracle(data: bytes, ends: list[int]) -> tuple[list[tuple[int, int, bytes]], bytes]:
+    """Chunk records and manifest id of ``data`` cut at ``ends``, from hashlib alone."""
+    records, entries, start = [], [_cdc.MANIFEST_DOMAIN], 0
+    for end in ends:
+        digest = hashlib.sha256(data[start:end]).digest()
+        records.append((start, end - start, digest))
+        entries.append((end - start).to_bytes(8, "little") + digest)
+        start = end
+    return records, hashlib.sha256(b"".join(entries)).digest()
+
+
+@pytest.mark.parametrize(
+    ("size", "ends"),
+    [
+        (1, [1]),
+        (10_000, [10_000]),
+        (10_000, [1, 2, 3, 100, 101, 5000, 9999, 10_000]),  # even count
+        (10_000, [1, 2, 100, 101, 5000, 9999, 10_000]),  # odd count: the last one alone
+        (300_001, [*range(7, 300_001, 4099), 300_001]),  # large: hashed without the GIL
+        (200_000, [100_000, 200_000]),
+    ],
+)
+def test_hash_cuts_matches_hashlib(hashing_mod: ModuleType, size: int, ends: list[int]) -> None:
+    data = make_data("random", size, size)
+    m = hashing_mod.hash_cuts(data, ends)
+    records, manifest_id = _oracle(data, ends)
+    assert [tuple(c) for c in m.chunks] == records
+    assert all(type(c) is _cdc.ChunkRecord for c in m.chunks)
+    assert m.size == size
+    assert m.manifest_id == manifest_id
+    assert m.content_sha256 is None
+
+
+def test_hash_cuts_empty(hashing_mod: ModuleType) -> None:
+    assert hashing_mod.hash_cuts(b"", []) == hashing_mod.hash_chunks(b"")
+    assert hashing_mod.hash_cuts(bytearray(), ()) == hashing_mod.hash_chunks(b"")
+
+
+@pytest.mark.parametrize(
+    ("ends", "match"),
+    [
+        ([], "must be the data's length 10, got no ends"),
+        ([0, 10], r"strictly increasing from 1: ends\[0\]=0 after 0"),
+        ([-3, 10], r"ends\[0\]=-3 after 0"),
+        ([5, 5, 10], r"ends\[1\]=5 after 5"),
+        ([6, 4, 10], r"ends\[1\]=4 after 6"),
+        ([5, 11], r"ends\[1\]=11 is past the end of the data \(10 bytes\)"),
+        ([2**70], r"ends\[0\]=1180591620717411303424 is past"),
+        ([5, 9], r"got 9 \(ends\[1\]\)"),
+        ([5, "x", 10], r"ends\[1\] must be an integer, got str"),
+        ([5.0, 10], r"ends\[0\] must be an integer, got float"),
+        (10, "ends must be an iterable of integers, got int"),
+        (None, "iterable of integers, got NoneType"),
+        (b"\x05\x0a", "iterable of integers, got bytes"),
+        ("ab", "iterable of integers, got str"),
+    ],
+)
+def test_hash_cuts_bad_ends(hashing_mod: ModuleType, ends: Any, match: str) -> None:
+    with pytest.raises(ChunkerError, match=match):
+        hashing_mod.hash_cuts(bytes(10), ends)
 
 
 # --------------------------------------------------------------------------- twin surface

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symphony._core import hashing as cy
+from symphony.commons.errors import ChunkerError
 from symphony.reference import hashing as py
 
 pytestmark = pytest.mark.cython  # needs the compiled kernel (deselected by --no-cython)
@@ -162,3 +163,42 @@ def test_fused_path_equals_plain_loop(data: bytes, p: dict[str, int]) -> None:
     finally:
         cy._use_fused_path(True)
     assert [c.offset + c.length for c in fused.chunks] == cy.cut_points(data, **p)
+
+
+@given(data_strategy(20_000), st.data())
+def test_hash_cuts_twins_agree(data: bytes, draw: st.DataObject) -> None:
+    n = len(data)
+    ends = sorted(draw.draw(st.sets(st.integers(1, n), max_size=40))) if n else []
+    if n and (not ends or ends[-1] != n):
+        ends.append(n)
+    got = cy.hash_cuts(data, ends)
+    assert got == py.hash_cuts(data, ends)
+    assert [c.length for c in got.chunks] == [b - a for a, b in zip([0, *ends], ends)]
+
+
+@given(
+    st.integers(0, 300),
+    st.one_of(
+        st.lists(
+            st.one_of(
+                st.integers(-5, 400),
+                st.just(2**70),
+                st.booleans(),
+                st.floats(0, 10),
+                st.text(max_size=2),
+            ),
+            max_size=6,
+        ),
+        st.none(),
+        st.integers(),
+        st.binary(max_size=3),
+    ),
+)
+def test_hash_cuts_twins_refuse_alike(n: int, ends: Any) -> None:
+    def outcome(mod: Any) -> object:
+        try:
+            return mod.hash_cuts(bytes(n), ends)
+        except ChunkerError as exc:
+            return ("ChunkerError", str(exc))
+
+    assert outcome(cy) == outcome(py)
