@@ -132,8 +132,41 @@ class Keys:
         try:
             return self._aead.decrypt(bytes(view[:NONCE_BYTES]), bytes(view[NONCE_BYTES:]), address)
         except InvalidTag:
+            raise self._refused(address, where) from None
+
+    def open_into(
+        self, address: bytes, sealed: bytes | memoryview, out: memoryview, where: str
+    ) -> None:
+        """Like :meth:`open`, the plaintext written into ``out``, which must be exactly its
+        length (``cryptography``'s ``decrypt_into`` where it exists: no intermediate copy).
+        On failure ``out`` holds garbage and must not be used.
+
+        Raises:
+            ArtifactCorrupt: authentication failed, or the plaintext is not ``len(out)``.
+        """
+        from cryptography.exceptions import InvalidTag
+
+        if len(sealed) != NONCE_BYTES + len(out) + TAG_BYTES:
             raise ArtifactCorrupt(
-                f"{where}: authentication failed for chunk {address.hex()[:16]}… "
-                "(tampered data or wrong key); refused",
-                details={"chunk": address.hex()},
-            ) from None
+                f"{where}: encrypted record of chunk {address.hex()[:16]}… has the wrong "
+                f"length ({len(sealed)} bytes for {len(out)} plaintext bytes)"
+            )
+        view = memoryview(sealed)
+        into = getattr(self._aead, "decrypt_into", None)  # not in older cryptography
+        try:
+            if into is not None:
+                into(view[:NONCE_BYTES], view[NONCE_BYTES:], address, out)
+            else:  # pragma: no cover - older cryptography
+                out[:] = self._aead.decrypt(
+                    bytes(view[:NONCE_BYTES]), bytes(view[NONCE_BYTES:]), address
+                )
+        except InvalidTag:
+            raise self._refused(address, where) from None
+
+    @staticmethod
+    def _refused(address: bytes, where: str) -> ArtifactCorrupt:
+        return ArtifactCorrupt(
+            f"{where}: authentication failed for chunk {address.hex()[:16]}… "
+            "(tampered data or wrong key); refused",
+            details={"chunk": address.hex()},
+        )

@@ -35,6 +35,7 @@ __all__ = [
     "RECORD_HEADER",
     "PackWriter",
     "encode_record",
+    "expected_header",
     "parse_record",
     "record_size",
 ]
@@ -50,6 +51,11 @@ FLAG_SEALED = 2
 def record_size(stored_len: int) -> int:
     """Bytes a record with a payload of ``stored_len`` bytes occupies in a pack."""
     return RECORD_HEADER.size + stored_len + _CRC.size
+
+
+def expected_header(address: bytes, flags: int, raw_len: int, stored_len: int) -> bytes:
+    """The exact header bytes of a record indexed with these values."""
+    return RECORD_HEADER.pack(_MAGIC, 1, flags, 0, raw_len, stored_len, address)
 
 
 def encode_record(address: bytes, flags: int, raw_len: int, payload: bytes) -> list[bytes]:
