@@ -1,12 +1,14 @@
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import SupportsIndex, TypeAlias
 
 from typing_extensions import Buffer
 
 IntArray: TypeAlias = Buffer | Sequence[SupportsIndex]
 
-__all__ = ["MAX_NODES", "Graph", "ReadyTracker", "find_cycle", "levels", "toposort"]
+__all__ = [
+    "MAX_NODES", "Graph", "ReadyTracker", "find_cycle", "label_columns", "levels", "toposort",
+]
 
 MAX_NODES: int
 
@@ -34,6 +36,12 @@ def toposort(
 ) -> array[int]: ...
 def levels(n: SupportsIndex, src: IntArray, dst: IntArray) -> list[array[int]]: ...
 def find_cycle(n: SupportsIndex, src: IntArray, dst: IntArray) -> list[int] | None: ...
+def label_columns(
+    objs: Iterable[object],
+    attrs: Sequence[str],
+    tables: Sequence[dict[object, int]],
+    grow: bool = False,
+) -> list[array[int]]: ...
 
 class ReadyTracker:
     def __init__(self, graph: Graph) -> None: ...

@@ -15,6 +15,8 @@ GIL is released around every O(n + m) loop; a ``ReadyTracker`` releases it for b
 """
 
 from cpython.array cimport array, clone
+from cpython.long cimport PyLong_AsLongLong
+from cpython.object cimport PyObject
 from libc.stdint cimport INT64_MAX, INT64_MIN, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
@@ -29,6 +31,7 @@ __all__ = [
     "Graph",
     "ReadyTracker",
     "find_cycle",
+    "label_columns",
     "levels",
     "toposort",
 ]
@@ -639,6 +642,77 @@ def levels(n, src, dst):
 def find_cycle(n, src, dst):
     """find_cycle(n, src, dst) -> list[int] | None. See :func:`symphony.reference.toposort.find_cycle`."""
     return Graph(n, src, dst).find_cycle()
+
+
+cdef extern from "Python.h":
+    # no ``except`` clause: a NULL result is checked (and a TypeError cleared) here
+    PyObject *_dict_lookup "PyDict_GetItemWithError"(object d, object key)
+    PyObject *PyErr_Occurred()
+    int PyErr_ExceptionMatches(object exc)
+    void PyErr_Clear()
+
+cdef object _ABSENT = object()
+
+
+def label_columns(objs, attrs, tables, grow=False):
+    """Performance notes: one pass over ``objs`` with C-level attribute reads
+    (``getattr`` with a default never builds an ``AttributeError`` for slotted classes) and
+    ``PyDict_GetItemWithError`` lookups, written straight into the ``array('q')`` columns."""
+    cdef list attr_l = list(attrs)
+    cdef list table_l = list(tables)
+    cdef Py_ssize_t k = len(attr_l), m, i, j
+    cdef int64_t **out
+    cdef PyObject *p
+    cdef object obj, v, table, x, a
+    cdef bint g = grow
+    if k != len(table_l):
+        raise ValueError(f"attrs and tables differ in length ({k} != {len(table_l)})")
+    for j in range(k):
+        a = attr_l[j]
+        if not isinstance(a, str):
+            raise TypeError(f"attrs[{j}] must be a str, got {type(a).__name__}")
+    for j in range(k):
+        if type(table_l[j]) is not dict:
+            raise TypeError(f"tables[{j}] must be a dict, got {type(table_l[j]).__name__}")
+    cdef list seq = list(objs)
+    m = len(seq)
+    cdef list cols = [clone(_I64, m, False) for j in range(k)]
+    out = <int64_t **>_xmalloc(<size_t>(k if k else 1) * sizeof(int64_t *))
+    try:
+        for j in range(k):
+            out[j] = <int64_t *>(<array>cols[j]).data.as_voidptr
+        for i in range(m):
+            obj = seq[i]
+            for j in range(k):
+                v = getattr(obj, <str>attr_l[j], _ABSENT)
+                if v is _ABSENT:
+                    out[j][i] = -1
+                    continue
+                table = table_l[j]
+                p = _dict_lookup(table, v)
+                if p == NULL:
+                    if PyErr_Occurred() != NULL:
+                        if not PyErr_ExceptionMatches(TypeError):
+                            _reraise()
+                        PyErr_Clear()  # unhashable
+                        out[j][i] = -1
+                        continue
+                    if not g:
+                        out[j][i] = -1
+                        continue
+                    x = len(<dict>table)
+                    (<dict>table)[v] = x
+                    out[j][i] = PyLong_AsLongLong(x)
+                    continue
+                out[j][i] = PyLong_AsLongLong(<object>p)  # __index__; TypeError, OverflowError
+    finally:
+        free(out)
+    return cols
+
+
+cdef int _reraise() except -1:
+    # an exception is set (by PyDict_GetItemWithError): returning -1 propagates it
+    return -1
 
 
 # --------------------------------------------------------------------------- ready tracker

@@ -64,6 +64,7 @@ __all__ = [
     "Graph",
     "ReadyTracker",
     "find_cycle",
+    "label_columns",
     "levels",
     "toposort",
 ]
@@ -483,6 +484,66 @@ def levels(n: SupportsIndex, src: IntArray, dst: IntArray) -> list[array[int]]:
 def find_cycle(n: SupportsIndex, src: IntArray, dst: IntArray) -> list[int] | None:
     """Validate the edges and return ``Graph(...).find_cycle()``."""
     return Graph(n, src, dst).find_cycle()
+
+
+_ABSENT = object()
+
+
+def label_columns(
+    objs: Iterable[object],
+    attrs: Sequence[str],
+    tables: Sequence[dict[object, int]],
+    grow: bool = False,
+) -> list[array[int]]:
+    """Integer columns from labelled objects, in one pass: for each ``attrs[j]``, the column
+    ``tables[j][getattr(obj, attrs[j])]`` over ``objs``, as ``array('q')``.
+
+    This is how a graph held as objects with labelled ends (node ids, port names …) becomes
+    the integer arrays :class:`Graph` takes: ``label_columns(edges, ["source", "target"],
+    [index, index])`` gives ``src`` and ``dst``.
+
+    An entry is ``-1`` when the object has no such attribute (``AttributeError``), or when
+    the value is not a key of the table, or is unhashable (``TypeError`` from the lookup).
+    With ``grow=True`` a hashable value that is not a key yet is added to its table with
+    the value ``len(table)`` and that is the entry (the tables then number the labels in
+    order of first appearance: pass empty dicts, or dicts numbering their keys
+    ``0 .. len - 1``). Any other exception from an attribute or a lookup propagates.
+
+    Raises:
+        ValueError: ``attrs`` and ``tables`` differ in length.
+        TypeError: an item of ``attrs`` is not a ``str``, an item of ``tables`` is not
+            exactly a ``dict``, or a table value found is not an integer.
+        OverflowError: a table value found does not fit in 64 bits.
+    """
+    attrs, tables = list(attrs), list(tables)
+    if len(attrs) != len(tables):
+        raise ValueError(f"attrs and tables differ in length ({len(attrs)} != {len(tables)})")
+    for j, a in enumerate(attrs):
+        if not isinstance(a, str):
+            raise TypeError(f"attrs[{j}] must be a str, got {type(a).__name__}")
+    for j, t in enumerate(tables):
+        if type(t) is not dict:
+            raise TypeError(f"tables[{j}] must be a dict, got {type(t).__name__}")
+    cols: list[array[int]] = [array("q") for _ in attrs]
+    jobs = list(zip(attrs, tables, cols))
+    for obj in objs:
+        for a, table, col in jobs:
+            v = getattr(obj, a, _ABSENT)
+            if v is _ABSENT:
+                col.append(-1)
+                continue
+            try:
+                x = table.get(v, _ABSENT)
+            except TypeError:  # unhashable
+                col.append(-1)
+                continue
+            if x is _ABSENT:
+                if not grow:
+                    col.append(-1)
+                    continue
+                x = table[v] = len(table)
+            col.append(x)  # type: ignore[arg-type]
+    return cols
 
 
 # --------------------------------------------------------------------------- ready tracker

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import array
+import collections
 import graphlib
 import inspect
 import itertools
@@ -532,3 +533,89 @@ def test_gil_released_threads_agree(topo: ModuleType) -> None:
     for th in threads:
         th.join()
     assert [r for r in results if len(r) == len(want)] == [want] * 9
+
+
+# --------------------------------------------------------------------------- label_columns
+
+
+class _Edge:
+    __slots__ = ("source", "target")
+
+    def __init__(self, source: object, target: object) -> None:
+        self.source, self.target = source, target
+
+
+class _Bare:
+    __slots__ = ("source",)
+
+    def __init__(self, source: object) -> None:
+        self.source = source
+
+
+class _Raises:
+    @property
+    def source(self) -> object:
+        raise ValueError("no source today")
+
+
+class _BadHash:
+    def __hash__(self) -> int:
+        raise RuntimeError("hash refused")
+
+
+def test_label_columns_maps_labelled_objects_to_int_columns(topo: ModuleType) -> None:
+    index = {"a": 0, "b": 1, "c": 2}
+    edges = [_Edge("a", "b"), _Edge("b", "c"), _Edge("a", "zz"), _Bare("c"),
+             _Edge(["unhashable"], "a")]
+    src, dst = topo.label_columns(edges, ["source", "target"], [index, index])
+    assert src.typecode == dst.typecode == "q"
+    assert lst(src) == [0, 1, 0, 2, -1]
+    assert lst(dst) == [1, 2, -1, -1, 0]  # unknown key, missing attribute: -1
+    assert index == {"a": 0, "b": 1, "c": 2}  # never grown without grow=True
+    # the columns feed a Graph directly
+    assert lst(topo.Graph(3, src[:2], dst[:2]).order()) == [0, 1, 2]
+    # any iterable of objects, any attribute (the class too), bools and big ints as values
+    (kinds,) = topo.label_columns((x for x in [1, "s", 2.5]), ["__class__"],
+                                  [{int: True, str: 2**62}])
+    assert lst(kinds) == [1, 2**62, -1]
+    assert topo.label_columns([], ["source"], [{}]) == [array.array("q")]
+    assert topo.label_columns(edges, [], []) == []
+
+
+def test_label_columns_grow_numbers_new_labels_in_order(topo: ModuleType) -> None:
+    names = {"x": 0}
+    types: dict[object, int] = {}
+    objs = [_Edge("y", int), _Edge("x", str), _Bare("z"), _Edge("y", int), _Edge([1], str)]
+    a, b = topo.label_columns(objs, ["source", "target"], [names, types], grow=True)
+    assert lst(a) == [1, 0, 2, 1, -1]  # unhashable: -1, not added
+    assert lst(b) == [0, 1, -1, 0, 1]  # missing attribute: -1, not added
+    assert names == {"x": 0, "y": 1, "z": 2}
+    assert types == {int: 0, str: 1}
+
+
+@pytest.mark.parametrize(("args", "error", "match"), [
+    (([], ["a"], []), ValueError, r"attrs and tables differ in length \(1 != 0\)"),
+    (([], [1], [{}]), TypeError, r"attrs\[0\] must be a str, got int"),
+    (([], ["a", "b"], [{}, collections.OrderedDict()]), TypeError,
+     r"tables\[1\] must be a dict, got OrderedDict"),
+    (([], ["a"], [None]), TypeError, r"tables\[0\] must be a dict, got NoneType"),
+])
+def test_label_columns_refuses_bad_arguments(topo: ModuleType, args: tuple[object, ...],
+                                             error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        topo.label_columns(*args)
+
+
+def test_label_columns_values_and_exceptions(topo: ModuleType) -> None:
+    with pytest.raises(TypeError):
+        topo.label_columns([_Bare("a")], ["source"], [{"a": 1.5}])
+    with pytest.raises(TypeError):
+        topo.label_columns([_Bare("a")], ["source"], [{"a": "1"}])
+    with pytest.raises(OverflowError):
+        topo.label_columns([_Bare("a")], ["source"], [{"a": 2**63}])
+    with pytest.raises(ValueError, match="no source today"):
+        topo.label_columns([_Raises()], ["source"], [{}])  # only AttributeError means -1
+    with pytest.raises(RuntimeError, match="hash refused"):
+        topo.label_columns([_Bare(_BadHash())], ["source"], [{"a": 0}])
+    with pytest.raises(TypeError):
+        topo.label_columns(5, ["source"], [{}])  # not iterable

@@ -195,3 +195,33 @@ def test_tracker_full_runs_agree(seed: int, batched: bool) -> None:
                 b.done(v)
         assert (a.num_done, a.is_active()) == (b.num_done, b.is_active())
     assert not a.is_active()
+
+
+class _Obj:
+    """An object with some of the attributes ``a``, ``b``, ``c`` (any values)."""
+
+    def __init__(self, **attrs: object) -> None:
+        self.__dict__.update(attrs)
+
+
+_labels = (st.sampled_from(["x", "y", "z", "", "x"]) | st.integers(-2, 3) | st.booleans()
+           | st.none() | st.just([1]) | st.just(float("nan")) | st.sampled_from([int, str]))
+_values = st.integers(-3, 5) | st.booleans() | st.integers(2**62, 2**64) | st.just(1.5)
+
+
+@given(
+    st.lists(st.dictionaries(st.sampled_from(["a", "b", "c"]), _labels, max_size=3),
+             max_size=12),
+    st.lists(st.sampled_from(["a", "b", "c", "__class__"]), max_size=3),
+    st.lists(st.dictionaries(_labels.filter(lambda v: not isinstance(v, list)), _values,
+                             max_size=4), max_size=4),
+    st.booleans(),
+)
+def test_label_columns_agree(objs: list[dict[str, object]], attrs: list[str],
+                             tables: list[dict[object, object]], grow: bool) -> None:
+    def run(m: Any) -> Any:
+        ts = [dict(t) for t in tables]  # each twin grows its own copies
+        cols = m.label_columns([_Obj(**o) for o in objs], attrs, ts, grow=grow)
+        return cols, [sorted(map(repr, t.items())) for t in ts]
+
+    both(run)
