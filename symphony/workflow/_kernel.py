@@ -11,6 +11,7 @@ The kernel comes from :mod:`symphony.kernels` (Cython, or the twins under
 from __future__ import annotations
 
 from array import array
+from itertools import chain
 from types import ModuleType
 
 from symphony import kernels
@@ -40,5 +41,4 @@ def sort_levels(
     """
     graph = toposort.Graph(n, src, dst)
     out = [lvl.tolist() for lvl in graph.levels()]
-    order = [i for lvl in out for i in lvl]
-    return order, out, graph
+    return list(chain.from_iterable(out)), out, graph

@@ -36,6 +36,8 @@ __all__ = [
     "topological_order",
 ]
 
+_ID = attrgetter("id")
+_ENDS = ("source", "target")
 _SOURCE = attrgetter("source")
 _TARGET = attrgetter("target")
 
@@ -75,10 +77,8 @@ class GraphIndex:
     dangling: list[int]
     _loops: list[int] | None
     duplicate_nodes: list[int]
-    edge_src: list[int | None]
-    """Source index of every edge, aligned with ``Workflow.edges`` (``None``: no such node)."""
-    edge_dst: list[int | None]
-    """Target index of every edge, aligned with ``Workflow.edges``."""
+    _edge_src: list[int | None] | None
+    _edge_dst: list[int | None] | None
     _succ: list[list[int]] | None = field(default=None, repr=False)
     _pred: list[list[int]] | None = field(default=None, repr=False)
     _sorted: tuple[list[int], list[list[int]]] | None = field(default=None, repr=False)
@@ -88,8 +88,21 @@ class GraphIndex:
     @classmethod
     def build(cls, wf: Workflow) -> GraphIndex:
         """Index ``wf`` (O(nodes + edges), C-level loops where possible)."""
-        ids = [n.id for n in wf.nodes]
+        ids = list(map(_ID, wf.nodes))
         index = dict(zip(ids, range(len(ids))))
+        edges = wf.edges
+        if len(index) == len(ids):
+            # common case: distinct ids, every edge end exists -- both int64 columns in one
+            # C-level pass over the edges (the kernel's label_columns; -1: no such node)
+            import numpy as np
+
+            cols: list[array[int]] = _kernel.toposort.label_columns(
+                edges, _ENDS, [index, index])
+            if not edges or min(np.frombuffer(cols[0], dtype=np.int64).min(),
+                                np.frombuffer(cols[1], dtype=np.int64).min()) >= 0:
+                return cls(ids, index, cols[0], cols[1], range(len(edges)), [], None, [],
+                           None, None)
+            # a dangling edge: the general path below
         dup: list[int] = []
         if len(index) != len(ids):
             # Keep the first occurrence; renumber densely.
@@ -101,7 +114,6 @@ class GraphIndex:
                     first[nid] = len(first)
             ids = list(first)
             index = first
-        edges = wf.edges
         get = index.get
         s_ix = list(map(get, map(_SOURCE, edges)))
         d_ix = list(map(get, map(_TARGET, edges)))
@@ -129,6 +141,29 @@ class GraphIndex:
             epos = range(len(edges))  # every edge kept: positions are the identity
             loops = None  # not looked for yet: the kernel checks edges anyway
         return cls(ids, index, src, dst, epos, dangling, loops, dup, s_ix, d_ix)
+
+    @property
+    def edge_src(self) -> list[int | None]:
+        """Source index of every edge, aligned with ``Workflow.edges`` (``None``: no such
+        node)."""
+        if self._edge_src is None:
+            self._edge_src = self._all_kept().tolist()  # type: ignore[assignment]
+        assert self._edge_src is not None
+        return self._edge_src
+
+    @property
+    def edge_dst(self) -> list[int | None]:
+        """Target index of every edge, aligned with ``Workflow.edges``."""
+        if self._edge_dst is None:
+            self._edge_dst = self._all_kept(dst=True).tolist()  # type: ignore[assignment]
+        assert self._edge_dst is not None
+        return self._edge_dst
+
+    def _all_kept(self, dst: bool = False) -> array[int]:
+        # only built lazily when build() kept every edge (src/dst still aligned with the
+        # edges: _drop_loops reads these lists before it takes any self-loop out)
+        assert isinstance(self.edge_pos, range)
+        return self.dst if dst else self.src
 
     @property
     def self_loops(self) -> list[int]:

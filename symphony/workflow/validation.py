@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from operator import attrgetter, is_
 from typing import Any, Literal, cast
 
 from symphony.commons.errors import CycleError, WorkflowValidationError
+from symphony.workflow import _kernel
 from symphony.workflow.graph import GraphIndex
 from symphony.workflow.model import (
     DEFAULT_POLICY,
@@ -233,7 +234,13 @@ def _order_checks(wf: Workflow, gi: GraphIndex, add: _Emit, report: ValidationRe
                     cycle=(e.source, e.source)))
     if n_idx > 1:
         g = gi.kernel_graph
-        if g is not None and levels:
+        if g is not None and levels and len(levels[0]) > 64:
+            import numpy as np  # many sources: count every node's edges at once
+
+            deg = (np.bincount(np.frombuffer(gi.src, dtype=np.int64), minlength=n_idx)
+                   + np.bincount(np.frombuffer(gi.dst, dtype=np.int64), minlength=n_idx))
+            lonely = np.flatnonzero(deg == 0).tolist()
+        elif g is not None and levels:
             # acyclic: a node without edges is a level-0 node without successors
             succ_of = g.successors  # type: ignore[attr-defined]
             lonely = [i for i in levels[0] if not len(succ_of(i))]
@@ -438,6 +445,9 @@ def _check_edges(
 
 
 _DENSE_MIN = 64
+_EDGE_CODE: dict[object, int] = {DataEdge: 1, ControlEdge: 0, ConditionalEdge: 2}
+_NAME_TYPE = ("name", "type")
+_KIND_PORTS = ("__class__", "source_port", "target_port")
 _NAME = attrgetter("name")
 _OUTPUTS = attrgetter("outputs")
 _INPUTS = attrgetter("inputs")
@@ -483,24 +493,7 @@ def _ports_dense(
     if "" in gi.index or set(map(type, ids)) != {str} or _WS.search("\x00".join(ids)):
         return None
     i64 = np.int64
-    # ---- edges by class; control edges: no duplicates
-    classes = list(map(type, edges))
-    k = classes.count(DataEdge)
-    if k + classes.count(ControlEdge) != m:
-        return None  # conditional edges: the loop
-    src_all = np.frombuffer(gi.src, dtype=i64)
-    dst_all = np.frombuffer(gi.dst, dtype=i64)
-    data: Sequence[Edge]
-    if k == m:
-        data, s, d = edges, src_all, dst_all
-    else:
-        sel = list(map(is_, classes, repeat(DataEdge)))
-        data = list(compress(edges, sel))
-        is_data = np.frombuffer(bytes(sel), dtype=np.bool_)  # bools are 0/1 ints
-        s, d = src_all[is_data], dst_all[is_data]
-        ctl = ~is_data
-        if m - k > 1 and _has_dup(np, src_all[ctl] * n + dst_all[ctl]):
-            return None
+    label = _kernel.toposort.label_columns
     # ---- node rules: only nodes that are not plain operators with the default policy
     if (list(map(type, nodes)).count(OperatorNode) == n
             and list(map(_POLICY, nodes)).count(DEFAULT_POLICY) == n):
@@ -515,30 +508,44 @@ def _ports_dense(
         offenders = [q for q, nd in enumerate(nodes)
                      if nd.__class__ is not OperatorNode or nd.policy is not DEFAULT_POLICY
                      or not nd.operator or not isinstance(nd.operator, str)]
-    # ---- ports: (node, name) keys
+    # ---- ports: names and types numbered by the kernel's label_columns; (node, name) keys
     outputs = list(map(_OUTPUTS, nodes))
     inputs = list(map(_INPUTS, nodes))
     oports: list[Port] = list(chain.from_iterable(outputs))
     iports: list[Port] = list(chain.from_iterable(inputs))
     no, ni = len(oports), len(iports)
-    onames = list(map(_NAME, oports))
-    inames = list(map(_NAME, iports))
-    names = set(onames)
-    names.update(inames)
-    code = dict(zip(names, range(len(names))))
+    code: dict[object, int] = {}
+    tid: dict[object, int] = {}
+    ocols = [np.frombuffer(c, dtype=i64) for c in label(oports, _NAME_TYPE, [code, tid], True)]
+    icols = [np.frombuffer(c, dtype=i64) for c in label(iports, _NAME_TYPE, [code, tid], True)]
+    if any(c.size and c.min() < 0 for c in (*ocols, *icols)):
+        return None  # an unhashable port name or type: the loop
     nc = max(len(code), 1)
     if (n * nc) ** 2 >= 1 << 62:
         return None
     owner_o = np.repeat(np.arange(n, dtype=i64), np.fromiter(map(len, outputs), i64, n))
     owner_i = np.repeat(np.arange(n, dtype=i64), np.fromiter(map(len, inputs), i64, n))
-    okey = owner_o * nc + np.fromiter(map(code.__getitem__, onames), i64, no)
-    ikey = owner_i * nc + np.fromiter(map(code.__getitem__, inames), i64, ni)
+    okey = owner_o * nc + ocols[0]
+    ikey = owner_i * nc + icols[0]
+    # ---- edges by class (1 data, 0 control), their port names; control: no duplicates
+    kind, spc, tpc = (np.frombuffer(c, dtype=i64)
+                      for c in label(edges, _KIND_PORTS, [_EDGE_CODE, code, code]))
+    is_data = kind == 1
+    k = int(np.count_nonzero(is_data))
+    if k + int(np.count_nonzero(kind == 0)) != m:
+        return None  # conditional edges, or not an edge class of the model: the loop
+    src_all = np.frombuffer(gi.src, dtype=i64)
+    dst_all = np.frombuffer(gi.dst, dtype=i64)
+    if k == m:
+        s, d = src_all, dst_all
+    else:
+        s, d, spc, tpc = src_all[is_data], dst_all[is_data], spc[is_data], tpc[is_data]
+        ctl = ~is_data
+        if m - k > 1 and _has_dup(np, src_all[ctl] * n + dst_all[ctl]):
+            return None
     # ---- data edges: their ports exist
-    get = code.get
-    spc = np.fromiter(map(get, map(_SOURCE_PORT, data), repeat(-1)), i64, k)
-    tpc = np.fromiter(map(get, map(_TARGET_PORT, data), repeat(-1)), i64, k)
-    if k and (spc.min() < 0 or tpc.min() < 0 or not no or not ni):
-        return None
+    if k and (min(spc.min(), tpc.min()) < 0 or not no or not ni):
+        return None  # a port name no node declares
     found = _port_lookup(np, okey, s * nc + spc, n * nc, k)
     if found is None:
         return None
@@ -548,16 +555,9 @@ def _ports_dense(
         return None
     iidx = found
     # ---- types: one compatibility test per distinct (output type, input type) pair
-    otypes = list(map(_TYPE, oports))
-    itypes = list(map(_TYPE, iports))
-    tset = set(otypes)
-    tset.update(itypes)
-    types = list(tset)
+    types = cast(list[PortType], list(tid))  # numbered in this order
     nt = len(types)
-    tid = dict(zip(types, range(nt)))
-    ot = np.fromiter(map(tid.__getitem__, otypes), i64, no)
-    it = np.fromiter(map(tid.__getitem__, itypes), i64, ni)
-    pairs = ot[oidx] * nt + it[iidx]
+    pairs = ocols[1][oidx] * nt + icols[1][iidx]
     distinct = (np.flatnonzero(np.bincount(pairs, minlength=nt * nt)) if nt * nt <= 1 << 16
                 else np.unique(pairs))
     for pair in distinct.tolist():
