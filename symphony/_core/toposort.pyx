@@ -686,7 +686,7 @@ def label_columns(objs, attrs, tables, grow=False):
             for j in range(k):
                 v = getattr(obj, <str>attr_l[j], _ABSENT)
                 if v is _ABSENT:
-                    out[j][i] = -1
+                    out[j][i] = -2
                     continue
                 table = table_l[j]
                 p = _dict_lookup(table, v)

@@ -502,11 +502,11 @@ def label_columns(
     the integer arrays :class:`Graph` takes: ``label_columns(edges, ["source", "target"],
     [index, index])`` gives ``src`` and ``dst``.
 
-    An entry is ``-1`` when the object has no such attribute (``AttributeError``), or when
-    the value is not a key of the table, or is unhashable (``TypeError`` from the lookup).
-    With ``grow=True`` a hashable value that is not a key yet is added to its table with
-    the value ``len(table)`` and that is the entry (the tables then number the labels in
-    order of first appearance: pass empty dicts, or dicts numbering their keys
+    An entry is ``-2`` when the object has no such attribute (``AttributeError``), and
+    ``-1`` when the value is not a key of the table or is unhashable (``TypeError`` from the
+    lookup). With ``grow=True`` a hashable value that is not a key yet is added to its table
+    with the value ``len(table)`` and that is the entry (the tables then number the labels
+    in order of first appearance: pass empty dicts, or dicts numbering their keys
     ``0 .. len - 1``). Any other exception from an attribute or a lookup propagates.
 
     Raises:
@@ -530,7 +530,7 @@ def label_columns(
         for a, table, col in jobs:
             v = getattr(obj, a, _ABSENT)
             if v is _ABSENT:
-                col.append(-1)
+                col.append(-2)
                 continue
             try:
                 x = table.get(v, _ABSENT)

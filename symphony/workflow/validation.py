@@ -445,9 +445,9 @@ def _check_edges(
 
 
 _DENSE_MIN = 64
-_EDGE_CODE: dict[object, int] = {DataEdge: 1, ControlEdge: 0, ConditionalEdge: 2}
+_PLAIN_EDGES = frozenset({DataEdge, ControlEdge})
 _NAME_TYPE = ("name", "type")
-_KIND_PORTS = ("__class__", "source_port", "target_port")
+_PORTS = ("source_port", "target_port")
 _NAME = attrgetter("name")
 _OUTPUTS = attrgetter("outputs")
 _INPUTS = attrgetter("inputs")
@@ -527,13 +527,13 @@ def _ports_dense(
     owner_i = np.repeat(np.arange(n, dtype=i64), np.fromiter(map(len, inputs), i64, n))
     okey = owner_o * nc + ocols[0]
     ikey = owner_i * nc + icols[0]
-    # ---- edges by class (1 data, 0 control), their port names; control: no duplicates
-    kind, spc, tpc = (np.frombuffer(c, dtype=i64)
-                      for c in label(edges, _KIND_PORTS, [_EDGE_CODE, code, code]))
-    is_data = kind == 1
-    k = int(np.count_nonzero(is_data))
-    if k + int(np.count_nonzero(kind == 0)) != m:
+    # ---- data and control edges (only a data edge has a source_port: -2 = no such
+    # attribute), their port names; control edges: no duplicates
+    if not _PLAIN_EDGES.issuperset(map(type, edges)):
         return None  # conditional edges, or not an edge class of the model: the loop
+    spc, tpc = (np.frombuffer(c, dtype=i64) for c in label(edges, _PORTS, [code, code]))
+    is_data = spc != -2
+    k = int(np.count_nonzero(is_data))
     src_all = np.frombuffer(gi.src, dtype=i64)
     dst_all = np.frombuffer(gi.dst, dtype=i64)
     if k == m:

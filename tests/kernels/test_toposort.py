@@ -570,7 +570,7 @@ def test_label_columns_maps_labelled_objects_to_int_columns(topo: ModuleType) ->
     src, dst = topo.label_columns(edges, ["source", "target"], [index, index])
     assert src.typecode == dst.typecode == "q"
     assert lst(src) == [0, 1, 0, 2, -1]
-    assert lst(dst) == [1, 2, -1, -1, 0]  # unknown key, missing attribute: -1
+    assert lst(dst) == [1, 2, -1, -2, 0]  # unknown key: -1, no such attribute: -2
     assert index == {"a": 0, "b": 1, "c": 2}  # never grown without grow=True
     # the columns feed a Graph directly
     assert lst(topo.Graph(3, src[:2], dst[:2]).order()) == [0, 1, 2]
@@ -588,7 +588,7 @@ def test_label_columns_grow_numbers_new_labels_in_order(topo: ModuleType) -> Non
     objs = [_Edge("y", int), _Edge("x", str), _Bare("z"), _Edge("y", int), _Edge([1], str)]
     a, b = topo.label_columns(objs, ["source", "target"], [names, types], grow=True)
     assert lst(a) == [1, 0, 2, 1, -1]  # unhashable: -1, not added
-    assert lst(b) == [0, 1, -1, 0, 1]  # missing attribute: -1, not added
+    assert lst(b) == [0, 1, -2, 0, 1]  # no such attribute: -2, nothing added
     assert names == {"x": 0, "y": 1, "z": 2}
     assert types == {int: 0, str: 1}
 
