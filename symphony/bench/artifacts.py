@@ -9,8 +9,10 @@ Sections (``--only`` picks some):
   ``symphony+aes`` (encrypted store), ``file`` (write + fsync + rename + fsync dir / read),
   ``sqlite`` (one blob per row, WAL, ``synchronous=FULL`` / SELECT), and for get the floor
   ``sha256`` (the kernel's SHA-256 of the same bytes: what any verified read must pay).
-- ``throughput``: one ``--mib`` MiB random artifact: put and get MB/s, against file, SQLite
-  and the hashing kernel's ``hash_chunks`` alone.
+- ``throughput``: one ``--mib`` MiB random artifact: put and get MB/s (plain and encrypted
+  stores), against file, SQLite and the floors measured in the same round on the same bytes:
+  the hashing kernel's ``hash_chunks`` and ``hash_cuts`` alone, and SHA-256 + AES-GCM of
+  every chunk; then the ratios. ``--only throughput --throughput-rounds 5`` is the quick run.
 - ``dedup``: ``--versions`` successive versions of a source tree made from this repository's
   own files plus seeded small edits (5 files per version: a line inserted, deleted or
   changed; now and then a file added). Each version is stored as one archive stream; stored
@@ -172,6 +174,17 @@ def bench_latency(tmp: Path, rounds: int, big: bool) -> None:
 
 # --------------------------------------------------------------------------- throughput
 def bench_throughput(tmp: Path, mib: int, rounds: int) -> None:
+    """Put and get of one ``mib`` MiB random artifact per round, and in the same round the
+    floors a verified get cannot go under: the hashing kernel over the same bytes
+    (``hash_chunks``: chunking + SHA-256; ``hash_cuts``: SHA-256 of the same chunks at known
+    cut points, which is what a read must check), and for the encrypted store that SHA-256
+    plus AES-256-GCM decryption of every chunk. ``symphony 1 thread`` is ``get`` with its
+    worker threads turned off (what one core gives). Every get is timed right after an
+    untimed one (hot: the page cache here drops files written seconds earlier, which would
+    time the disk instead). Medians over ``rounds``."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    import symphony.pit.artifacts.store as store_mod
     from symphony.kernels import hashing
     from symphony.pit.artifacts import ArtifactStore
 
@@ -179,46 +192,90 @@ def bench_throughput(tmp: Path, mib: int, rounds: int) -> None:
     rng = random.Random(2)
     table = Table(f"throughput, {mib} MiB random artifact", "MB/s", higher_is_better=True)
     store = ArtifactStore(tmp / "thr")
+    enc = ArtifactStore(tmp / "thr-aes", key=KEY, encrypt=True)
     files = FilePeer(tmp / "thr-files")
     sql = SqlitePeer(tmp / "thr.db")
-    res: dict[str, list[float]] = {}
+    aead = AESGCM(bytes(32))
+    res: dict[tuple[str, str], list[float]] = {}
 
-    def rec(who: str, seconds: float) -> None:
-        res.setdefault(who, []).append(size / seconds / 1e6)
+    def timed(case: str, who: str, fn: Callable[[], Any]) -> Any:
+        if case == "get":
+            fn()  # hot reads: the page cache of this VM drops data written seconds ago
+        t0 = time.perf_counter()
+        out = fn()
+        res.setdefault((case, who), []).append(size / (time.perf_counter() - t0) / 1e6)
+        return out
+
+    def one_thread_get(ref: str) -> bytes:
+        saved = store_mod._READ_THREADS
+        store_mod._READ_THREADS = 1
+        try:
+            return store.get(ref)
+        finally:
+            store_mod._READ_THREADS = saved
+
+    def sha_and_aes(data: bytes, ends: list[int], sealed: list[bytes]) -> None:
+        hashing.hash_cuts(data, ends)
+        nonce = bytes(12)
+        for ct in sealed:
+            aead.decrypt(nonce, ct, None)
+
+    def one_round(data: bytes) -> None:
+        ends = hashing.cut_points(data)
+        view = memoryview(data)
+        sealed = [aead.encrypt(bytes(12), view[a:b], None) for a, b in zip([0, *ends], ends)]
+        gc.collect()
+        gc.disable()  # as _common.median_time
+        try:
+            timed("put", "hash_chunks (kernel)", lambda: hashing.hash_chunks(data))
+            ref = timed("put", "symphony", lambda: store.put(data)).id
+            aref = timed("put", "symphony+aes", lambda: enc.put(data)).id
+            name = timed("put", "file", lambda: files.put(data))
+            k = timed("put", "sqlite", lambda: sql.put(data))
+            timed("get", "hash_chunks (kernel)", lambda: hashing.hash_chunks(data))
+            timed("get", "hash_cuts (kernel)", lambda: hashing.hash_cuts(data, ends))
+            timed("get", "SHA-256+AES floor", lambda: sha_and_aes(data, ends, sealed))
+            got = [
+                timed("get", "symphony", lambda: store.get(ref)),
+                timed("get", "symphony 1 thread", lambda: one_thread_get(ref)),
+                timed("get", "symphony+aes", lambda: enc.get(aref)),
+            ]
+            timed("get", "file", lambda: files.get(name))
+            timed("get", "sqlite", lambda: sql.get(k))
+        finally:
+            gc.enable()
+        assert all(g == data for g in got)
 
     try:
         for _ in range(rounds):
-            data = rng.randbytes(size)
-            t0 = time.perf_counter()
-            hashing.hash_chunks(data)
-            rec("hash_chunks (kernel)", time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            ref = store.put(data)
-            rec("symphony put", time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            assert store.get(ref.id) == data
-            rec("symphony get", time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            name = files.put(data)
-            rec("file put", time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            files.get(name)
-            rec("file get", time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            k = sql.put(data)
-            rec("sqlite put", time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            sql.get(k)
-            rec("sqlite get", time.perf_counter() - t0)
-            del data
+            one_round(rng.randbytes(size))
     finally:
         store.close()
+        enc.close()
         sql.close()
-    for who, vals in res.items():
-        case = "get" if who.endswith("get") else "put"
-        table.add(case, who.replace(" put", "").replace(" get", ""), statistics.median(vals))
+    med = {key: statistics.median(vals) for key, vals in res.items()}
+    for (case, who), value in med.items():
+        table.add(case, who, value)
     table.baseline = "symphony"
     table.print()
+    ratios = [
+        ("get / hash_chunks", med["get", "symphony"] / med["get", "hash_chunks (kernel)"]),
+        ("get / hash_cuts", med["get", "symphony"] / med["get", "hash_cuts (kernel)"]),
+        (
+            "get 1 thread / hash_chunks",
+            med["get", "symphony 1 thread"] / med["get", "hash_chunks (kernel)"],
+        ),
+        (
+            "aes get / SHA-256+AES floor",
+            med["get", "symphony+aes"] / med["get", "SHA-256+AES floor"],
+        ),
+        ("put / file put", med["put", "symphony"] / med["put", "file"]),
+    ]
+    print(
+        "   same-run throughput ratios (1.0 = as fast as the reference): "
+        + ", ".join(f"{label} {r:.2f}" for label, r in ratios),
+        flush=True,
+    )
 
 
 # --------------------------------------------------------------------------- dedup
