@@ -148,6 +148,7 @@ cdef class Ring:
     cdef int64_t _spin_ns
     cdef int64_t _bytes_adjust_push
     cdef int64_t _bytes_adjust_pop
+    cdef uint64_t _wakes   # wake() calls (appended last: earlier field offsets unchanged)
 
     cdef int _map(self, str name, object mm) except -1
     cdef int _live(self) except -1

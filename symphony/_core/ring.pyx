@@ -120,6 +120,7 @@ cdef class Ring:
         self._busy = 0
         self._own_bell = -1
         self._space_bell = -1
+        self._wakes = 0
         self._spin_ns = L.RING_SPIN_NS
         self._name = ""
         self._arena = None
@@ -673,6 +674,27 @@ cdef class Ring:
             self._leave()
 
     # ---- waiting --------------------------------------------------------------------
+    def wake(self):
+        """wake() -> None. See :meth:`symphony.reference.ring.Ring.wake`."""
+        self._enter()
+        try:
+            self._wakes += 1
+            for bell in (self._own_bell, self._space_bell):
+                if bell >= 0:
+                    with contextlib.suppress(OSError):
+                        os.eventfd_write(bell, 1)
+        finally:
+            self._leave()
+
+    def readable(self):
+        """readable() -> bool. See :meth:`symphony.reference.ring.Ring.readable`."""
+        self._enter()
+        try:
+            sy_ring_consumer_sync(&self._r)
+            return bool(sy_ring_nonempty(&self._r))
+        finally:
+            self._leave()
+
     def wait_readable(self, timeout=None):
         """wait_readable(timeout=None) -> bool. See :meth:`symphony.reference.ring.Ring.wait_readable`."""
         cdef int64_t limit = _timeout_ns(timeout)
@@ -758,9 +780,12 @@ cdef class Ring:
     async def _park_readable(self, bell):
         import trio
 
+        cdef uint64_t wakes = self._wakes
         while True:
             if not self._mapped:
                 raise RingClosed(f"ring {self._name!r} was closed during wait_readable_async")
+            if self._wakes != wakes:
+                return False
             if self._nonempty():
                 return True
             self._set_waiting(SY_WAIT_DOORBELL)
@@ -822,9 +847,12 @@ cdef class Ring:
     async def _park_writable(self, bell, need):
         import trio
 
+        cdef uint64_t wakes = self._wakes
         while True:
             if not self._mapped:
                 raise RingClosed(f"ring {self._name!r} was closed during wait_writable_async")
+            if self._wakes != wakes:
+                return False
             if self._fits(need):
                 return True
             self._arm_space(True)

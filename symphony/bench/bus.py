@@ -43,7 +43,7 @@ from symphony.bench._common import Table, optional, percentile
 from symphony.bus import Bus, PubSub, Router
 from symphony.protocol import Message
 from symphony.transport import Transport, UnixServer, connect_unix, spawn_stdio
-from symphony.transport.shm import SPIN_SECONDS, ShmServer, connect_shm
+from symphony.transport.shm import ShmServer, connect_shm
 
 __all__ = ["main"]
 
@@ -53,14 +53,15 @@ ZMQ_PUB = "pyzmq PUB/SUB ipc"
 ZMQ_REQ = "pyzmq REQ/REP ipc"
 ZMQ_DEALER = "pyzmq DEALER/ROUTER ipc"
 BATCH = 256
+FANOUT = 100
 
 
 # ======================================================================= child process side
 async def _child_transport(kind: str, path: str) -> Transport:
     if kind.startswith("shm"):
         t = await connect_shm(path)
-        if kind == "shm-spin":
-            t.spin = SPIN_SECONDS
+        if kind == "shm-nospin":
+            t.spin = 0.0
         return t
     return await connect_unix(path)
 
@@ -83,7 +84,7 @@ async def _child_main(role: str, kind: str, path: str, n: int) -> None:
                 await t.send(await t.receive())
         except Exception:
             return
-    elif role == "bus":
+    elif role in ("bus", "fan"):
         bus = Bus("child", heartbeat_interval=3600)
         async with trio.open_nursery() as nursery:
             await nursery.start(bus.run)
@@ -100,6 +101,16 @@ async def _child_main(role: str, kind: str, path: str, n: int) -> None:
                     await bus.publish("done", count[0])
 
             bus.subscribe("bench.#", on_msg)
+            if role == "fan":  # FANOUT subscribers, one "done" per n messages x FANOUT
+                fan = [0]
+
+                def on_fan(msg: Message) -> None:
+                    fan[0] += 1
+                    if fan[0] % (n * FANOUT) == 0:
+                        nursery.start_soon(bus.publish, "done", fan[0])
+
+                for _ in range(FANOUT):
+                    bus.subscribe("fan.x", on_fan)
             link = await bus.connect(await _child_transport(kind, path))
             while not link.closed:
                 await trio.sleep(0.05)
@@ -119,7 +130,35 @@ def _zmq_child(role: str, addr: str, n: int) -> None:
     import zmq
 
     ctx = zmq.Context()
-    if role in ("pull", "sub"):
+    if role == "fansub":  # FANOUT SUB sockets in this process, polled together
+        import zmq
+
+        subs = []
+        poller = zmq.Poller()
+        for _ in range(FANOUT):
+            s = ctx.socket(zmq.SUB)
+            s.setsockopt(zmq.RCVHWM, 0)
+            s.setsockopt(zmq.SUBSCRIBE, b"")
+            s.connect(addr + "-data")
+            poller.register(s, zmq.POLLIN)
+            subs.append(s)
+        done = ctx.socket(zmq.PUSH)
+        done.connect(addr + "-done")
+        done.send(b"ready")
+        got = 0
+        noblock = zmq.NOBLOCK
+        again = zmq.Again
+        while True:
+            for sock, _ in poller.poll():
+                while True:
+                    try:
+                        sock.recv(noblock)
+                    except again:
+                        break
+                    got += 1
+                    if got % (n * FANOUT) == 0:
+                        done.send(b"done")
+    elif role in ("pull", "sub"):
         s = ctx.socket(zmq.PULL if role == "pull" else zmq.SUB)
         s.setsockopt(zmq.RCVHWM, 0)
         if role == "sub":
@@ -198,8 +237,8 @@ async def _transport_cases(kind: str, n: int, rounds: int, size: int,
                 proc = _spawn(role, kind, path, n)
                 try:
                     t = await incoming.receive()
-                    if kind == "shm-spin":
-                        t.spin = SPIN_SECONDS  # type: ignore[attr-defined]
+                    if kind == "shm-nospin":
+                        t.spin = 0.0  # type: ignore[attr-defined]
                     if role == "sink":
                         for label, batched in (("single", False), (f"batch {BATCH}", True)):
                             rates = []
@@ -245,6 +284,8 @@ async def _bus_cases(kind: str, n: int, rounds: int, tp: Table, rtt: Table) -> N
             proc = _spawn("bus", kind, path, n)
             try:
                 t = await incoming.receive()
+                if kind == "shm-nospin":
+                    t.spin = 0.0  # type: ignore[attr-defined]
                 link = await bus.connect(t)
                 while "echo" not in bus.registry or not link.interest.match("bench.x"):
                     await trio.sleep(0.001)
@@ -273,6 +314,79 @@ async def _bus_cases(kind: str, n: int, rounds: int, tp: Table, rtt: Table) -> N
                 _stop(proc)
                 hold.set()
                 nursery.cancel_scope.cancel()
+
+
+async def _fanout_remote(kind: str, n: int, rounds: int, fan: Table) -> None:
+    """Publish n messages to a child process whose bus has FANOUT subscribers of the topic;
+    the figure is the time per message until all FANOUT handlers ran (child's count)."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, f"fan-{kind}.sock")
+        bus = Bus("parent", heartbeat_interval=3600)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(bus.run)
+            server, incoming, hold = _serve_one(kind, path)
+            await nursery.start(server.run)
+            proc = _spawn("fan", kind, path, n)
+            try:
+                t = await incoming.receive()
+                link = await bus.connect(t)
+                while not link.interest.match("fan.x"):
+                    await trio.sleep(0.001)
+                done = bus.subscribe("done", maxsize=16)
+                await trio.sleep(0.05)
+                payload = b"x" * 64
+                times = []
+                for _ in range(rounds):
+                    t0 = time.perf_counter()
+                    for _ in range(n):
+                        await bus.publish("fan.x", payload)
+                    await done.receive()
+                    times.append((time.perf_counter() - t0) / n)
+                fan.add(f"{kind} fan-out to {FANOUT} subscribers", SY,
+                        statistics.median(times) * 1e6,
+                        f"Bus.publish -> link -> {FANOUT} handlers in the child")
+                await t.aclose()
+            finally:
+                _stop(proc)
+                hold.set()
+                nursery.cancel_scope.cancel()
+
+
+def _zmq_fanout(n: int, rounds: int, fan: Table) -> None:
+    zmq = optional("zmq")
+    cases = [f"{kind} fan-out to {FANOUT} subscribers" for kind in ("shm", "unix")]
+    if zmq is None:
+        for case in cases:
+            fan.add(case, ZMQ_PUB, None)
+        return
+    with tempfile.TemporaryDirectory() as d:
+        ctx = zmq.Context()
+        addr = f"ipc://{d}/fan"
+        pub = ctx.socket(zmq.PUB)
+        pub.setsockopt(zmq.SNDHWM, 0)
+        pub.bind(addr + "-data")
+        done = ctx.socket(zmq.PULL)
+        done.bind(addr + "-done")
+        proc = _spawn("fansub", "zmq", addr, n)
+        try:
+            assert done.recv() == b"ready"
+            time.sleep(0.5)  # let the 100 subscriptions reach the publisher
+            payload = b"x" * 64
+            times = []
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    pub.send(payload)
+                done.recv()
+                times.append((time.perf_counter() - t0) / n)
+            for case in cases:
+                fan.add(case, ZMQ_PUB, statistics.median(times) * 1e6,
+                        f"one PUB, {FANOUT} SUB sockets in the child (zmq.Poller)")
+        finally:
+            _stop(proc)
+            pub.close(0)
+            done.close(0)
+            ctx.term()
 
 
 def _add_rtt(table: Table, case: str, who: str, samples: list[float]) -> None:
@@ -349,17 +463,17 @@ def _zmq_cases(n: int, rounds: int, tp: Table, rtt: Table) -> None:
         for size, count in ((64, n), (1024, n // 4)):
             for who in (ZMQ_PUSH, ZMQ_PUB):
                 rate = _zmq_throughput(zmq, d, who, size, count, rounds, packed=False)
-                for kind in ("shm", "unix", "shm-spin")[: 3 if size == 64 else 2]:
+                for kind in ("shm", "unix", "shm-nospin")[: 3 if size == 64 else 2]:
                     tp.add(f"{kind} {size} B single", who, rate)  # pyzmq ipc: the peer of all
                     if size == 64:
                         tp.add(f"{kind} 64 B bus publish", who, rate)
             packed = _zmq_throughput(zmq, d, ZMQ_PUSH, size, count, rounds, packed=True)
-            for kind in ("shm", "unix", "shm-spin")[: 3 if size == 64 else 2]:
+            for kind in ("shm", "unix", "shm-nospin")[: 3 if size == 64 else 2]:
                 tp.add(f"{kind} {size} B batch {BATCH}", ZMQ_PUSH + " packed", packed,
                        f"{BATCH} messages per frame")
         for who in (ZMQ_REQ, ZMQ_DEALER):
             samples = _zmq_rtt(zmq, d, who, rounds)
-            for kind in ("shm", "unix", "shm-spin"):
+            for kind in ("shm", "unix", "shm-nospin"):
                 _add_rtt(rtt, f"{kind} ping-pong", who, samples)
                 _add_rtt(rtt, f"{kind} request->response", who, samples)
 
@@ -635,7 +749,8 @@ async def _run(args: argparse.Namespace) -> None:
         await _transport_cases(kind, n, rounds, 64, tp, rtt)
         await _transport_cases(kind, n // 4, rounds, 1024, tp, rtt)
         await _bus_cases(kind, n // 4, rounds, tp, rtt)
-    await _transport_cases("shm-spin", n, rounds, 64, tp, rtt)
+    await _transport_cases("shm-nospin", n, rounds, 64, tp, rtt)
+    await _bus_cases("shm-nospin", n // 4, rounds, tp, rtt)
     await trio.to_thread.run_sync(_zmq_cases, n, rounds, tp, rtt)
     for case in ("shm 64 B single", "shm request->response p50"):
         (tp if "single" in case else rtt).add(case, "NATS (nats-py)", None, "no server here")
@@ -644,7 +759,13 @@ async def _run(args: argparse.Namespace) -> None:
     await _inprocess(n // 2, rounds, inproc, lat)
     _routing(rounds, lat)
     await _fanout(rounds, lat)
-    for table in (tp, rtt, inproc, lat):
+    fan = Table(f"fan-out to {FANOUT} subscribers in another process, per message",
+                "µs", higher_is_better=False)
+    for kind in ("shm", "unix"):
+        await _fanout_remote(kind, n // 20, rounds, fan)
+    await trio.to_thread.run_sync(_zmq_fanout, n // 20, rounds, fan)
+    fan.add(f"shm fan-out to {FANOUT} subscribers", "NATS (nats-py)", None, "no server here")
+    for table in (tp, rtt, inproc, lat, fan):
         _sort(table)
         table.print()
         print()

@@ -253,6 +253,7 @@ class Ring:
         self._pending_polls = 0
         self._bell_key: tuple[int, int] = (0, -1)
         self._bell_fd = -1
+        self._wakes = 0
         self._own_bell = -1
         self._space_bell = -1  # our eventfd while waiting for room (wait_writable_async)
         self._sbell_key: tuple[int, int] = (0, -1)  # consumer: the producer bell we opened
@@ -1046,6 +1047,38 @@ class Ring:
     def _nonempty(self) -> bool:
         return self._ld8(L.RING_OFF_TAIL) != self._head()
 
+    def wake(self) -> None:
+        """Make a trio task of this process parked in :meth:`wait_readable_async` or
+        :meth:`wait_writable_async` on this handle return False now, as if a timeout had
+        elapsed; nothing happens (and nothing is remembered) when none is parked.
+
+        For a caller that must also notice something outside the ring (a peer's half-close
+        on a control socket, say) without a cancel scope around every wait: another task
+        records the event, then calls ``wake``. Call it from the trio thread of the waiter.
+
+        Raises:
+            RingClosed: the handle is closed.
+        """
+        with self._use():
+            self._wakes += 1
+            for bell in (self._own_bell, self._space_bell):
+                if bell >= 0:
+                    with contextlib.suppress(OSError):
+                        os.eventfd_write(bell, 1)
+
+    def readable(self) -> bool:
+        """True when a message is waiting to be popped.
+
+        Never blocks and never declares a waiter (``wait_readable(0)`` does, for an instant,
+        which would hide a doorbell from a task parked in :meth:`wait_readable_async`), so a
+        busy-poll loop of the consumer's own process may call it while such a task is parked.
+
+        Raises:
+            RingClosed: the handle is closed.
+        """
+        with self._use():
+            return self._nonempty()
+
     def wait_readable(self, timeout: float | None = None) -> bool:
         """Block until the ring is non-empty; False on timeout.
 
@@ -1150,9 +1183,12 @@ class Ring:
     async def _park_readable(self, bell: int) -> bool:
         import trio
 
+        wakes = self._wakes
         while True:
             if self._closing:
                 raise self._closed_during("wait_readable_async")
+            if self._wakes != wakes:
+                return False
             if self._nonempty():
                 return True
             _store4(self._base + L.RING_OFF_WAITING, L.WAIT_DOORBELL, _SEQ_CST)
@@ -1246,9 +1282,12 @@ class Ring:
     async def _park_writable(self, bell: int, need: int) -> bool:
         import trio
 
+        wakes = self._wakes
         while True:
             if self._closing:
                 raise self._closed_during("wait_writable_async")
+            if self._wakes != wakes:
+                return False
             if self._fits(need):
                 return True
             self._arm_space(True)

@@ -19,14 +19,16 @@ import errno
 import os
 import socket
 import struct
+import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Final, Literal
 
 import trio
 
 from symphony.commons.errors import ConnectionClosed, LocalProtocolError
 from symphony.protocol.framing import EOF, NEED_DATA, FrameDecoder, LineDecoder
+from symphony.transport._busypoll import SPIN_SECONDS, SPIN_WINDOW, busy_poll, fd_probe
 from symphony.transport.base import DEFAULT_MAX_FRAME, Transport
 
 __all__ = ["Framing", "PipeIO", "RawIO", "SocketIO", "StreamTransport"]
@@ -157,6 +159,11 @@ class StreamTransport(Transport):
         self._out_bytes = 0
         self._flushing = False
         self._drained = trio.lowlevel.ParkingLot()
+        self._last_rx = 0.0
+        self._probe: Callable[[], bool] | None = None
+        self.spin = SPIN_SECONDS
+        """Seconds a parked receiver on a busy connection is busy-polled before the process
+        sleeps (0: never; see :mod:`symphony.transport._busypoll`)."""
 
     # ---- sending -------------------------------------------------------------------
     def _encode(self, frame: bytes | bytearray | memoryview) -> bytes:
@@ -328,10 +335,21 @@ class StreamTransport(Transport):
                 data = self._io.read()
             except BlockingIOError:
                 self.stats.receive_waits += 1
+                poll = None
+                if self.spin:
+                    hot_until = self._last_rx + SPIN_WINDOW
+                    if hot_until > time.perf_counter():
+                        if self._probe is None:
+                            self._probe = fd_probe(self._io.rfd)
+                        poll = busy_poll()
+                        poll.park(id(self), self._probe, hot_until, self.spin)
                 try:
                     await trio.lowlevel.wait_readable(self._io.rfd)
                 except trio.ClosedResourceError:
                     raise ConnectionClosed(f"{self.kind} transport was closed") from None
+                finally:
+                    if poll is not None:
+                        poll.unpark(id(self))
                 continue
             except OSError as exc:
                 if exc.errno in _GONE_ERRNOS:
@@ -339,6 +357,7 @@ class StreamTransport(Transport):
                     self._decoder.receive_data(b"")
                     return
                 raise self._gone(exc) from exc
+            self._last_rx = time.perf_counter()
             self._decoder.receive_data(data)
             return
 

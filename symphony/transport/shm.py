@@ -16,12 +16,17 @@ Handshake (over a unix socket, which then stays open as the *control channel*):
    mappings, so nothing is left in ``/dev/shm`` even if a process is killed.
 
 Control channel: a half-close is the single byte ``E``; the peer closing or dying closes the
-socket. A receiver whose ring is empty polls the control socket (without a system call on
-the fast path: only when the ring is empty) and, at the latest, every :data:`POLL_INTERVAL`
-while parked, so a dead peer is noticed within that interval. A sender whose ring is full
-waits with a short exponential sleep (the ring has no asynchronous *writable* doorbell yet)
-and checks the control socket each time, so sending to a dead peer raises
-:class:`~symphony.commons.errors.ConnectionClosed` once the ring has filled.
+socket. A *control watcher* (one trio system task per connection, parked on the control
+socket) notices either at once and wakes any task parked in a ring (``Ring.wake``), so no
+ring wait needs a timeout or a cancel scope of its own (each costs several microseconds per
+message under trio). A sender whose ring is full parks on the ring's *writable* doorbell,
+which the consumer rings as it frees room; sending to a dead peer raises
+:class:`~symphony.commons.errors.ConnectionClosed`.
+
+Busy connections: a receiver that got a frame within :data:`SPIN_WINDOW` is busy-polled for
+up to :attr:`ShmTransport.spin` seconds when its process is about to sleep
+(:mod:`symphony.transport._busypoll`), which saves the sleep and wake-up (tens of µs on
+these VMs) when the next frame is that close.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import json
 import os
 import secrets
 import socket
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from types import ModuleType
 from typing import Any, Final
@@ -42,14 +48,18 @@ from symphony.commons.errors import (
     ConnectionClosed,
     LocalProtocolError,
     RemoteProtocolError,
+    RingClosed,
     SymphonyTimeout,
     TransportError,
 )
+from symphony.transport._busypoll import SPIN_SECONDS, SPIN_WINDOW, busy_poll
 from symphony.transport.base import Transport, TransportStatistics
 from symphony.transport.unix import UnixListener
 
 __all__ = [
     "POLL_INTERVAL",
+    "SPIN_SECONDS",
+    "SPIN_WINDOW",
     "ShmConfig",
     "ShmServer",
     "ShmTransport",
@@ -59,17 +69,7 @@ __all__ = [
 ]
 
 POLL_INTERVAL: Final = 0.02
-SPIN_SECONDS: Final = 25e-6
-"""A good value for :attr:`ShmTransport.spin` on a dedicated pair of cores (the default is 0:
-no spin). A spinning receiver polls its ring (``Ring.wait_readable``, blocking the trio loop)
-before parking on the doorbell, only when a frame arrived within :data:`SPIN_WINDOW` and no
-other task is runnable. In ``symphony bench bus`` runs it cut the transport ping-pong p50
-(65 -> 51 µs, 76 -> 43 µs) but made the bus's request/response slower (the spinner takes
-the core the peer needs on these shared 2-core machines) and its effect on throughput was
-within run-to-run noise, hence off by default."""
-
-SPIN_WINDOW: Final = 0.002
-"""Longest a parked receiver goes without checking the control channel (peer death, EOF)."""
+"""Kept for callers that poll; the transport itself no longer polls (see the control watcher)."""
 
 _counter = itertools.count()
 
@@ -157,18 +157,18 @@ class ShmTransport(Transport):
         self._ctl = control
         control.setblocking(False)
         self._peer_eof = False
-        self._busy = 0  # tasks inside a ring wait: the rings are unmapped only when 0
-        self._wait_scope: trio.CancelScope | None = None
-        self._rings_open = True
+        self._ctl_error: BaseException | None = None
+        self._watching = False
         self._last_rx = 0.0
         self._send_waiting = 0
-        self.spin = 0.0
-        """Seconds a busy receiver spins before parking (0: never; see SPIN_SECONDS)."""
+        self.spin = SPIN_SECONDS
+        """Seconds a parked receiver on a busy connection is busy-polled before the process
+        sleeps (0: never; see :data:`SPIN_SECONDS` and :mod:`symphony.transport._busypoll`)."""
 
     # ---- control channel -------------------------------------------------------------
     def _poll_control(self) -> None:
         """Read pending control bytes without blocking (EOF byte, or the socket closing)."""
-        if self._peer_eof and self._peer_gone:
+        if self._peer_gone:
             return
         try:
             data = self._ctl.recv(64)
@@ -183,6 +183,29 @@ class ShmTransport(Transport):
             raise RemoteProtocolError(f"shm control channel: unexpected bytes {data!r}")
         else:
             self._peer_eof = True
+
+    def _watch(self) -> None:
+        """Start the control watcher (once): a system task parked on the control socket."""
+        if not self._watching and not self._closed:
+            self._watching = True
+            trio.lowlevel.spawn_system_task(self._watch_control, name=f"{self!r} control")
+
+    async def _watch_control(self) -> None:
+        """Wake parked senders and receivers when the peer half-closes, closes or dies (the
+        control socket becomes readable), so no wait needs a timeout or cancel scope."""
+        try:
+            while not self._peer_gone and not self._closed:
+                await trio.lowlevel.wait_readable(self._ctl)
+                try:
+                    self._poll_control()
+                except RemoteProtocolError as exc:
+                    self._ctl_error = exc
+                    self._peer_eof = self._peer_gone = True
+                for r in (self._rx, self._tx):
+                    with contextlib.suppress(Exception):
+                        r.wake()
+        except (trio.ClosedResourceError, OSError, ValueError):
+            pass  # aclose: the socket is gone
 
     # ---- sending ---------------------------------------------------------------------
     async def send(self, frame: bytes | bytearray | memoryview) -> None:
@@ -223,70 +246,73 @@ class ShmTransport(Transport):
             done = self._tx.push_many(batch) if batch else 0
 
     async def _wait_room(self, frame: bytes | bytearray | memoryview) -> None:
-        """Back-pressure: the ring (or its arena) is full; wait for the consumer."""
+        """Back-pressure: the ring (or its arena) is full; wait for the consumer.
+
+        Parks on the ring's writable doorbell (rung by the consumer); the control watcher
+        wakes it if the peer goes away. Only a full *arena* (the ring has room for the
+        record but no block is free) is waited for by short sleeps: the arena has no bell.
+        """
         self.stats.send_waits += 1
-        delay = 2e-5
-        self._busy += 1
         self._send_waiting += 1
+        self._watch()
+        delay = 2e-5
         try:
             while True:
-                self._poll_control()
                 if self._peer_gone:
                     raise ConnectionClosed("shm transport: the peer is gone")
-                await trio.sleep(delay)
                 if self._closed:
                     raise ConnectionClosed("shm transport is closed")
-                if self._tx.push(frame):
-                    return
+                try:
+                    if self._tx.push(frame):
+                        return
+                    if not await self._tx.wait_writable_async(len(frame)):
+                        continue  # woken by the watcher: re-check the peer
+                    if self._tx.push(frame):
+                        return
+                except RingClosed:
+                    raise ConnectionClosed("shm transport is closed") from None
+                await trio.sleep(delay)  # room for the record, none in the arena
                 delay = min(delay * 2, 0.002)
         finally:
-            self._busy -= 1
             self._send_waiting -= 1
-            self._maybe_unmap()
 
     # ---- receiving -------------------------------------------------------------------
     async def receive(self) -> bytes:
         await self._fair()
         self._enter_receive()
         self._receiving = True
+        rx = self._rx
         try:
-            rx = self._rx
             while True:
                 data = rx.pop()
                 if data is not None:
                     break
-                self._poll_control()
                 if self._peer_eof:
                     # everything the peer pushed before its EOF/exit is visible now
                     data = rx.pop()
                     if data is not None:
                         break
+                    if self._ctl_error is not None:
+                        raise self._ctl_error
                     raise ConnectionClosed("shm transport: the peer closed its side")
-                if self.spin and trio.current_time() - self._last_rx < SPIN_WINDOW:
-                    # a busy connection: spin briefly in the ring's wait (blocks the loop at
-                    # most SPIN_SECONDS, and only when no other task is runnable) before
-                    # paying for a doorbell wakeup
-                    await trio.lowlevel.checkpoint()
-                    idle = trio.lowlevel.current_statistics().tasks_runnable == 0
-                    if idle and rx.wait_readable(self.spin):
-                        data = rx.pop()
-                        if data is not None:
-                            break
+                self._watch()
                 self.stats.receive_waits += 1
-                self._busy += 1
+                poll = None
+                if self.spin:
+                    hot_until = self._last_rx + SPIN_WINDOW
+                    if hot_until > time.perf_counter():
+                        poll = busy_poll()
+                        poll.park(id(self), rx.readable, hot_until, self.spin)
                 try:
-                    with trio.move_on_after(POLL_INTERVAL) as scope:
-                        self._wait_scope = scope
-                        await rx.wait_readable_async()
+                    await rx.wait_readable_async()
                 finally:
-                    self._wait_scope = None
-                    self._busy -= 1
-                if self._closed:
-                    raise ConnectionClosed("shm transport is closed")
+                    if poll is not None:
+                        poll.unpark(id(self))
+        except RingClosed:
+            raise ConnectionClosed("shm transport is closed") from None
         finally:
             self._receiving = False
-            self._maybe_unmap()
-        self._last_rx = trio.current_time()
+        self._last_rx = time.perf_counter()
         self.stats.frames_received += 1
         self.stats.bytes_received += len(data)
         return data  # type: ignore[no-any-return]
@@ -318,24 +344,21 @@ class ShmTransport(Transport):
         if self._ctl.fileno() >= 0:
             trio.lowlevel.notify_closing(self._ctl)
         self._ctl.close()
-        # never unmap a ring under a task parked in it: wake it; the last one out unmaps
-        if self._wait_scope is not None:
-            self._wait_scope.cancel()
-        self._maybe_unmap()
+        # a task parked in a ring wakes with RingClosed; the ring unmaps when it leaves
+        self._keep_stats()
+        for r in (self._tx, self._rx):
+            r.close()
         await trio.lowlevel.checkpoint()
 
-    def _maybe_unmap(self) -> None:
-        if self._closed and self._rings_open and not self._busy:
-            self._rings_open = False
-            for r in (self._tx, self._rx):
-                r.close()
+    def _keep_stats(self) -> None:
+        self.stats.extra = {f"tx_{k}": v for k, v in self._tx.stats().items()} | {
+            f"rx_{k}": v for k, v in self._rx.stats().items()
+        }
 
     def statistics(self) -> TransportStatistics:
         """The counters, with the rings' own in ``extra`` (``tx_*``, ``rx_*``)."""
-        if self._rings_open:
-            self.stats.extra = {f"tx_{k}": v for k, v in self._tx.stats().items()} | {
-                f"rx_{k}": v for k, v in self._rx.stats().items()
-            }
+        if not self._closed:
+            self._keep_stats()
         return self.stats
 
 

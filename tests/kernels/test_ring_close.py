@@ -405,3 +405,76 @@ async def test_wait_writable_async_across_processes(impl: Impl, name: str) -> No
         assert proc.returncode == 0
     finally:
         w.close()
+
+
+# ---- readable(): a side-effect-free check a busy-poll loop may use ----------------------------
+async def test_readable_never_hides_the_doorbell(ring_mod: ModuleType, name: str) -> None:
+    other = ref_ring if ring_mod is not ref_ring else _cython_or_ref()
+    r = ring_mod.Ring.create(name, 1024)
+    w = other.Ring.attach(name)
+    try:
+        assert r.readable() is False
+        w.push(b"a")
+        assert r.readable() is True
+        assert r.readable() is True  # no side effect: still there
+        assert r.pop() == b"a"
+        assert r.readable() is False
+
+        polls = [0]
+
+        async def poll_then_push() -> None:
+            # a parked waiter has declared itself asleep; polling must not undo that
+            await trio.sleep(0.01)
+            assert header_u32(name, L.RING_OFF_WAITING) != 0
+            for _ in range(1000):
+                polls[0] += not r.readable()
+            assert header_u32(name, L.RING_OFF_WAITING) != 0
+            w.push(b"ding")
+
+        with trio.fail_after(HANG_GUARD):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(poll_then_push)
+                assert await r.wait_readable_async() is True
+        assert polls[0] == 1000
+        assert r.pop() == b"ding"
+        assert w.stats()["wakeups"] == 1  # the producer still rang the bell
+    finally:
+        w.close()
+        r.close()
+    with pytest.raises(RingClosed):
+        r.readable()
+
+
+async def test_wake_returns_a_parked_waiter_false(ring_mod: ModuleType, name: str) -> None:
+    with ring_mod.Ring.create(name, 64) as r:
+        r.wake()  # nobody parked: nothing remembered
+        woke: list[bool] = []
+
+        async def waiter() -> None:
+            woke.append(await r.wait_readable_async())
+
+        with trio.fail_after(HANG_GUARD):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(waiter)
+                await trio.sleep(0.01)
+                assert not woke  # the earlier wake() did not leak into this wait
+                r.wake()
+        assert woke == [False]
+        assert header_u32(name, L.RING_OFF_WAITING) == 0
+        # a producer parked for room is woken the same way
+        assert r.push(b"a" * 40)
+        assert not r.push(b"b" * 40)
+
+        async def producer() -> None:
+            woke.append(await r.wait_writable_async(40))
+
+        with trio.fail_after(HANG_GUARD):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(producer)
+                await trio.sleep(0.01)
+                r.wake()
+        assert woke == [False, False]
+        # and the next waits behave normally again
+        assert await r.wait_readable_async() is True
+    with pytest.raises(RingClosed):
+        r.wake()

@@ -1,0 +1,141 @@
+"""Busy-polling just before the trio loop goes to sleep, while a connection is *hot*.
+
+On these machines (VMs), letting a process fall asleep in ``epoll_wait`` and waking it again
+costs tens of microseconds on each side of a round trip; a reply on a busy connection is
+usually a few microseconds away. So when the loop has nothing runnable and is about to
+block (trio's ``before_io_wait`` instrument hook, whose ``timeout`` is 0 whenever a task
+is runnable), :class:`BusyPoll` checks the parked receivers' probes in a short loop, with a
+``sched_yield`` per pass so a spinning process gives its core to anything else that wants
+it. As soon as a probe reports data it returns, and the loop's ``epoll_wait`` finds the
+doorbell the producer rang and returns at once, without sleeping.
+
+Only receivers that got a frame within their hot window take part, and each spins at most
+its own budget, so an idle connection never costs CPU. Polling changes nothing the wake-up
+protocol depends on (:meth:`Ring.readable <symphony.reference.ring.Ring.readable>` has no
+side effects), so the bell is never lost; the loop only delays its sleep.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from collections.abc import Callable
+from typing import Final
+
+import trio
+
+__all__ = ["SPIN_SECONDS", "SPIN_WINDOW", "BusyPoll", "busy_poll", "fd_probe"]
+
+SPIN_SECONDS: Final = 50e-6
+"""Default ``spin`` of the shm and stream transports: how long a hot receiver is busy-polled
+before its process sleeps. Measured in ``symphony bench bus`` (docs/bus.md): it turns a
+request/response round trip from two sleeps and wake-ups into two short polls. The cost is
+CPU: at most this long per idle gap, only within :data:`SPIN_WINDOW` of the last frame, and
+with a ``sched_yield`` per pass so other processes on the core go first."""
+
+SPIN_WINDOW: Final = 0.002
+"""A receiver counts as hot (is busy-polled) this long after its last frame."""
+
+_RUNVAR: Final = trio.lowlevel.RunVar["BusyPoll | None"]("symphony_busy_poll", default=None)
+
+
+class BusyPoll(trio.abc.Instrument):
+    """The per-run busy-poll instrument (get it with :func:`busy_poll`).
+
+    Attributes:
+        spins: times the loop was about to sleep with a hot receiver parked.
+        hits: spins that ended with data within the budget (a sleep and wake-up saved).
+        skipped: sleeps taken without spinning while backing off: after a spin that missed,
+            or hit only after the process had lost its core (a busy machine), the next
+            8, 16, ... 1024 chances to spin are skipped.
+        spun_ns: total time spent polling, in nanoseconds.
+    """
+
+    def __init__(self) -> None:
+        self._parked: dict[int, tuple[Callable[[], bool], float, float]] = {}
+        self.spins = 0
+        self.hits = 0
+        self.skipped = 0
+        self.spun_ns = 0
+        self._skip = 0
+        self._backoff = 0
+
+    def park(self, key: int, probe: Callable[[], bool], hot_until: float, budget: float) -> None:
+        """Register a parked receiver: ``probe()`` is True once it has data; it is polled
+        only until ``hot_until`` (``time.perf_counter`` seconds), for at most ``budget``
+        seconds per sleep the loop is about to take."""
+        self._parked[key] = (probe, hot_until, budget)
+
+    def unpark(self, key: int) -> None:
+        """Forget a receiver (it woke up, or stopped waiting)."""
+        self._parked.pop(key, None)
+
+    def before_io_wait(self, timeout: float) -> None:
+        if timeout <= 0 or not self._parked:
+            return
+        now = time.perf_counter()
+        probes = []
+        budget = 0.0
+        for probe, hot_until, b in self._parked.values():
+            if hot_until > now:
+                probes.append(probe)
+                budget = max(budget, b)
+        if not probes:
+            return
+        if self._skip:
+            self._skip -= 1
+            self.skipped += 1
+            return
+        self.spins += 1
+        budget = min(budget, timeout)
+        end = now + budget
+        yield_ = os.sched_yield
+        clock = time.perf_counter
+        hit = False
+        try:
+            while not hit:
+                for probe in probes:
+                    if probe():
+                        hit = True
+                        break
+                else:
+                    if clock() >= end:
+                        break
+                    yield_()
+        except Exception:  # a probe on a connection closed meanwhile: just go to sleep
+            pass
+        spent = clock() - now
+        self.spun_ns += int(spent * 1e9)
+        if hit and spent <= budget:
+            self.hits += 1
+            self._backoff = 0
+            return
+        # a miss, or a hit only after the process lost its core (sched_yield gave it to a
+        # busy neighbour): spinning is not paying off here now; sleep for a while, longer
+        # each time it happens again
+        self._backoff = min(max(2 * self._backoff, 8), 1024)
+        self._skip = self._backoff
+
+
+def fd_probe(fd: int) -> Callable[[], bool]:
+    """A probe for :meth:`BusyPoll.park`: True once ``fd`` is readable (one ``poll(2)``
+    with a zero timeout per call)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    check = poller.poll
+
+    def probe() -> bool:
+        return bool(check(0))
+
+    return probe
+
+
+def busy_poll() -> BusyPoll:
+    """The busy-poll instrument of the current trio run, installed on first use."""
+    inst = _RUNVAR.get()
+    if inst is None:
+        inst = BusyPoll()
+        trio.lowlevel.add_instrument(inst)
+        _RUNVAR.set(inst)
+    return inst

@@ -1,0 +1,130 @@
+"""The busy-poll instrument: spins only for hot receivers while the loop would sleep, stops at
+the first probe with data, and backs off when spinning does not pay."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import trio
+
+from symphony.transport._busypoll import BusyPoll, busy_poll, fd_probe
+
+
+def _probe_after(k: int) -> tuple[list[int], object]:
+    calls = [0]
+
+    def probe() -> bool:
+        calls[0] += 1
+        return calls[0] > k
+
+    return calls, probe
+
+
+def test_spins_until_a_probe_has_data() -> None:
+    bp = BusyPoll()
+    calls, probe = _probe_after(3)
+    bp.park(1, probe, time.perf_counter() + 1.0, 0.5)  # type: ignore[arg-type]
+    bp.before_io_wait(1.0)
+    assert calls[0] == 4
+    assert (bp.spins, bp.hits, bp.skipped) == (1, 1, 0)
+
+
+def test_no_spin_when_runnable_cold_or_unparked() -> None:
+    bp = BusyPoll()
+    bp.before_io_wait(1.0)  # nobody parked
+    calls, probe = _probe_after(0)
+    bp.park(1, probe, time.perf_counter() - 1.0, 0.5)  # type: ignore[arg-type]
+    bp.before_io_wait(1.0)  # parked but cold
+    bp.park(2, probe, time.perf_counter() + 1.0, 0.5)  # type: ignore[arg-type]
+    bp.before_io_wait(0.0)  # a task is runnable: the loop will not sleep
+    assert calls[0] == 0 and bp.spins == 0
+    bp.unpark(2)
+    bp.unpark(2)  # idempotent
+    bp.before_io_wait(1.0)
+    assert calls[0] == 0 and bp.spins == 0
+
+
+def test_a_miss_backs_off_and_a_hit_resets() -> None:
+    bp = BusyPoll()
+    state = {"ready": False}
+    bp.park(1, lambda: state["ready"], time.perf_counter() + 60, 1e-4)
+    bp.before_io_wait(1.0)  # spins 100 µs, misses
+    assert (bp.spins, bp.hits) == (1, 0)
+    for _ in range(8):
+        bp.before_io_wait(1.0)
+    assert bp.skipped == 8 and bp.spins == 1
+    bp.before_io_wait(1.0)  # backoff over: spins (and misses) again; next backoff is 16
+    assert bp.spins == 2
+    for _ in range(16):
+        bp.before_io_wait(1.0)
+    assert bp.skipped == 24 and bp.spins == 2
+    state["ready"] = True
+    bp.before_io_wait(1.0)
+    assert (bp.spins, bp.hits) == (3, 1)
+    bp.before_io_wait(1.0)  # a hit resets the backoff
+    assert (bp.spins, bp.hits, bp.skipped) == (4, 2, 24)
+
+
+def test_budget_is_capped_by_the_loop_timeout() -> None:
+    bp = BusyPoll()
+    bp.park(1, lambda: False, time.perf_counter() + 60, 10.0)
+    t0 = time.perf_counter()
+    bp.before_io_wait(0.002)
+    assert time.perf_counter() - t0 < 1.0  # not the 10 s budget
+
+
+def test_a_failing_probe_never_breaks_the_loop() -> None:
+    bp = BusyPoll()
+
+    def broken() -> bool:
+        raise OSError("closed meanwhile")
+
+    bp.park(1, broken, time.perf_counter() + 60, 0.01)
+    bp.before_io_wait(1.0)
+    assert bp.hits == 0 and bp.spins == 1
+
+
+def test_fd_probe() -> None:
+    a, b = socket.socketpair()
+    try:
+        probe = fd_probe(b.fileno())
+        assert probe() is False
+        a.send(b"x")
+        assert probe() is True
+        b.recv(1)
+        assert probe() is False
+    finally:
+        a.close()
+        b.close()
+
+
+async def test_one_instrument_per_run_and_it_runs() -> None:
+    bp = busy_poll()
+    assert busy_poll() is bp
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    try:
+        calls = [0]
+        probe = fd_probe(b.fileno())
+
+        def counting() -> bool:
+            calls[0] += 1
+            return probe()
+
+        bp.park(7, counting, time.perf_counter() + 60, 0.001)
+
+        async def writer() -> None:
+            await trio.sleep(0.005)
+            a.send(b"x")
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(writer)
+            await trio.lowlevel.wait_readable(b)
+        bp.unpark(7)
+        assert calls[0] > 0  # the loop consulted it before sleeping
+        assert bp.spins > 0
+    finally:
+        a.close()
+        b.close()
