@@ -38,12 +38,13 @@ def mixed(n: int, seed: int) -> bytes:
     return bytes(out[:n])
 
 
-# Read-path settings: (group bytes, IOV_MAX, worker threads, parallel from this size).
+# Read-path settings: (group bytes, IOV_MAX, worker threads, parallel from this size, the
+# most chunks read one by one).
 MODES = {
     "default": None,
-    "serial": (store_mod._GROUP_BYTES, store_mod._IOV_MAX, 1, 1 << 60),
-    "parallel small groups": (64 << 10, 16, 2, 0),
-    "parallel 3 threads, tiny runs": (200 << 10, 5, 3, 0),
+    "serial": (store_mod._GROUP_BYTES, store_mod._IOV_MAX, 1, 1 << 60, store_mod._FEW_CHUNKS),
+    "parallel small groups": (64 << 10, 16, 2, 0, 0),
+    "parallel 3 threads, tiny runs": (200 << 10, 5, 3, 0, 0),
 }
 
 
@@ -51,11 +52,12 @@ MODES = {
 def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     setting = MODES[request.param]
     if setting is not None:
-        group, iov, threads, parallel_min = setting
+        group, iov, threads, parallel_min, few = setting
         monkeypatch.setattr(store_mod, "_GROUP_BYTES", group)
         monkeypatch.setattr(store_mod, "_IOV_MAX", iov)
         monkeypatch.setattr(store_mod, "_READ_THREADS", threads)
         monkeypatch.setattr(store_mod, "_PARALLEL_MIN", parallel_min)
+        monkeypatch.setattr(store_mod, "_FEW_CHUNKS", few)
     return str(request.param)
 
 
@@ -83,9 +85,9 @@ def test_large_mixed_roundtrip(tmp_path: Path, mode: str, encrypted: bool) -> No
         assert inline[0] > 0
 
 
-def test_empty_and_one_byte(tmp_path: Path, mode: str) -> None:
+def test_small_artifacts(tmp_path: Path, mode: str) -> None:
     with ArtifactStore(tmp_path) as s:
-        for data in (b"", b"x"):
+        for data in (b"", b"x", rand(4096, 1), rand(70_000, 2), mixed(300_000, 3)):
             ref = s.put(data)
             assert s.get(ref.id) == data
             with s.open(ref.id) as fh:
