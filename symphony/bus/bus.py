@@ -58,7 +58,13 @@ from symphony.commons.errors import (
 )
 from symphony.commons.health import HealthStatus
 from symphony.protocol.codecs import Codec, get_codec
-from symphony.protocol.envelope import PROTOCOL_VERSION, Message, new_id
+from symphony.protocol.envelope import (
+    EXT_MESSAGE_ID,
+    PROTOCOL_VERSION,
+    Message,
+    MessageId,
+    new_id,
+)
 from symphony.transport.base import Transport
 
 __all__ = ["Bus", "BusStats", "Handler", "Link"]
@@ -152,9 +158,9 @@ class Link:
         if self.closed:
             raise ConnectionClosed(f"link {self.name} to {self.peer!r} is closed")
         frame = self.codec.encode(msg)
-        if msg[3] != _EVENT and self.sender.idle:
-            # requests, replies, heartbeats: write now (no scheduler pass) when that keeps
-            # the order; events go through the batcher (throughput)
+        if (msg[3] != _EVENT or msg[4] == "$batch") and self.sender.idle:
+            # requests, replies, heartbeats and ready-made batches: write now (no scheduler
+            # pass) when that keeps the order; events go through the batcher (throughput)
             try:
                 if self.transport.send_nowait(frame):
                     self.bus.stats.forwarded += 1
@@ -579,6 +585,66 @@ class Bus:
                         await link.send(msg)
         return await self.pubsub.publish(topic, msg)
 
+    async def publish_many(
+        self, topic: str, payloads: Iterable[Any], *, source: str = ""
+    ) -> int:
+        """Publish several events on one ``topic`` at once; the number of local deliveries.
+
+        Every payload becomes its own event Message (own id; one timestamp for the batch),
+        delivered in order to every matching subscription, local or remote, as
+        :meth:`publish` would (see :meth:`PubSub.publish_many` for the delivery order). The
+        difference is the cost: a link with a matching remote subscription carries the whole
+        batch as one frame (a ``$batch`` control event holding the ids, the timestamp and
+        the payloads), which the other bus unpacks into the same Messages.
+        """
+        src = source or self.name
+        items = payloads if isinstance(payloads, list) else list(payloads)
+        if not items:
+            await trio.lowlevel.checkpoint()
+            return 0
+        self.stats.published += len(items)
+        ts = _now_ns()
+        ids = [new_id() for _ in items]
+        if self._links:
+            batch: Message | None = None
+            for link in self._links.values():
+                if link.interest.match(topic):
+                    if batch is None:
+                        batch = _msg(_EVENT, "$batch", [topic, src, [i[1] for i in ids], ts,
+                                                       items], self.name, "")
+                    try:
+                        link.send_nowait(batch)
+                    except trio.WouldBlock:
+                        await link.send(batch)
+        return await self._deliver_many(topic, src, ids, ts, items)
+
+    async def _deliver_many(
+        self, topic: str, src: str, ids: list[Any], ts: int, items: list[Any]
+    ) -> int:
+        pubsub = self.pubsub
+        if not pubsub.match(topic):
+            pubsub.published += len(items)
+            await trio.lowlevel.checkpoint_if_cancelled()
+            return 0
+        return await pubsub.publish_many(topic, [
+            _tuple_new(Message, (PROTOCOL_VERSION, mid, None, _EVENT, topic, 1, src, "", ts,
+                                 None, _NORMAL, payload, {}))
+            for mid, payload in zip(ids, items)
+        ])
+
+    async def _deliver_batch(self, batch: Message, link: Link) -> None:
+        """A remote :meth:`publish_many`: local delivery of each event, in order."""
+        try:
+            topic, src, raw_ids, ts, items = batch[11]
+            if len(raw_ids) != len(items):
+                raise ValueError("ids and payloads differ in length")
+            if type(ts) is not int or not all(type(i) is bytes for i in raw_ids):
+                raise TypeError("ids must be bytes and the timestamp an int")
+        except (TypeError, ValueError) as exc:
+            raise RemoteProtocolError(f"link {link.name}: malformed $batch event: {exc}") from None
+        ids = [_tuple_new(MessageId, (EXT_MESSAGE_ID, i)) for i in raw_ids]
+        await self._deliver_many(topic, src, ids, ts, items)
+
     # ---- health ----------------------------------------------------------------------
     def _send_ping(self, endpoint: str) -> None:
         ping = _msg(_HEARTBEAT, "$heartbeat", None, self.name, endpoint)
@@ -637,7 +703,10 @@ class Bus:
             else:
                 self.health.record_alive(msg[6], HealthStatus(msg[11]))
         elif kind == _EVENT and msg[4][:1] == "$":
-            link._on_control(msg)
+            if msg[4] == "$batch":
+                await self._deliver_batch(msg, link)
+            else:
+                link._on_control(msg)
         elif kind == _EVENT and not msg[7]:
             await self.pubsub.publish(msg[4], msg)  # a remote publish: local delivery only
         else:

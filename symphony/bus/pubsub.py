@@ -399,6 +399,52 @@ class PubSub:
             n += 1
         return n
 
+    async def publish_many(self, topic: str, msgs: list[Any]) -> int:
+        """:meth:`publish` of each of ``msgs`` (all on ``topic``), matching once.
+
+        Each subscription gets the messages in order, one subscription after the other
+        (with :meth:`publish` in a loop it would be one message after the other); filters,
+        policies and error counting are the same. Returns the number of deliveries.
+        """
+        subs = self._cache.get(topic)
+        if subs is None:
+            subs = self.match(topic)
+        self.published += len(msgs)
+        n = 0
+        for s in subs:
+            flt = s.filter
+            kind = s._kind
+            if kind == _SYNC and flt is None:  # the common case: a plain call per message
+                handler = s.handler
+                for msg in msgs:
+                    try:
+                        handler(msg)  # type: ignore[misc]
+                    except Exception:
+                        s.errors += 1
+                        self.errors += 1
+                        continue
+                    s.delivered += 1
+                    n += 1
+                continue
+            for msg in msgs:
+                if flt is not None and not flt(msg):
+                    continue
+                try:
+                    if kind == _SYNC:
+                        s.handler(msg)  # type: ignore[misc]
+                        s.delivered += 1
+                    elif kind == _ASYNC:
+                        await s.handler(msg)  # type: ignore[misc]
+                        s.delivered += 1
+                    elif not s._offer(msg):
+                        await s._put(msg)
+                except Exception:
+                    s.errors += 1
+                    self.errors += 1
+                    continue
+                n += 1
+        return n
+
     def publish_nowait(self, topic: str, msg: Any) -> int:
         """Like :meth:`publish` for plain handlers and buffers that have room; an async
         handler or a full ``BLOCK`` buffer raises ``trio.WouldBlock`` before anything is

@@ -229,20 +229,26 @@ class ShmTransport(Transport):
     async def send_many(self, frames: Iterable[bytes | bytearray | memoryview]) -> None:
         await self._fair()
         batch = frames if isinstance(frames, list) else list(frames)
-        for f in batch:
-            self._check_send(len(f))
+        if not batch:
+            return
+        sizes = list(map(len, batch))
+        self._check_send(max(sizes))
         done = self._tx.push_many(batch)
         stats = self.stats
+        if done == len(batch):  # the common case: one pass, no per-frame Python
+            stats.frames_sent += done
+            stats.bytes_sent += sum(sizes)
+            return
         while True:
             stats.frames_sent += done
-            stats.bytes_sent += sum(len(f) for f in batch[:done])
+            stats.bytes_sent += sum(sizes[:done])
             if done == len(batch):
                 return
-            batch = batch[done:]
+            batch, sizes = batch[done:], sizes[done:]
             await self._wait_room(batch[0])
             stats.frames_sent += 1
-            stats.bytes_sent += len(batch[0])
-            batch = batch[1:]
+            stats.bytes_sent += sizes[0]
+            batch, sizes = batch[1:], sizes[1:]
             done = self._tx.push_many(batch) if batch else 0
 
     async def _wait_room(self, frame: bytes | bytearray | memoryview) -> None:

@@ -20,6 +20,7 @@ from symphony.commons.errors import (
     BusError,
     HandlerError,
     NoRoute,
+    RemoteProtocolError,
     RequestTimeout,
     SubscriberDisconnected,
 )
@@ -191,6 +192,62 @@ async def test_same_api_across_linked_buses(kind: str) -> None:
                 await trio.sleep(0.001)
         with pytest.raises(NoRoute):
             await a_bus.request("echo", "ping", 0)
+
+
+@pytest.mark.parametrize("kind", list(PAIRS))
+async def test_publish_many_is_publish_in_one_frame(kind: str) -> None:
+    a_bus, b_bus = Bus("a"), Bus("b")
+    async with running(a_bus, b_bus) as nursery:
+        remote: list[Message] = []
+        local: list[Message] = []
+        b_bus.subscribe("news.#", remote.append)
+        b_bus.subscribe("news.sports", remote.append, filter=lambda m: m.payload % 2 == 0)
+        a_bus.subscribe("news.*", local.append)
+        ta, tb = PAIRS[kind]()
+        nursery.start_soon(b_bus.connect, tb)
+        link = await a_bus.connect(ta)
+        with trio.fail_after(10):
+            while not link.interest.match("news.sports"):
+                await trio.sleep(0.001)
+        sent_before = ta.statistics().frames_sent
+        assert await a_bus.publish_many("news.sports", range(10), source="feed") == 10
+        assert await a_bus.publish_many("news.sports", []) == 0
+        assert ta.statistics().frames_sent - sent_before <= 2  # one $batch (plus a flush)
+        with trio.fail_after(10):
+            while len(remote) < 15:
+                await trio.sleep(0.001)
+        await trio.sleep(0.01)
+        assert len(remote) == 15  # 10 to news.#, the 5 even ones to the filtered one
+        assert [m.payload for m in remote if m.payload % 2] == [1, 3, 5, 7, 9]
+        by_id = {m.id: m for m in local}
+        assert [m.payload for m in local] == list(range(10))
+        assert len(by_id) == 10  # every event has its own id...
+        for m in remote:  # ...and the remote side sees the same events
+            twin = by_id[m.id]
+            assert (m.type, m.source, m.timestamp, m.payload) == (
+                twin.type, twin.source, twin.timestamp, twin.payload)
+            assert m.type == "news.sports" and m.source == "feed" and m.kind == twin.kind
+
+
+async def test_a_malformed_batch_takes_only_its_link_down() -> None:
+    from symphony.bus.bus import _EVENT, _msg
+
+    a_bus, b_bus = Bus("a"), Bus("b")
+    async with running(a_bus, b_bus) as nursery:
+        ta, tb = memory_pair()
+        nursery.start_soon(b_bus.connect, tb)
+        link = await a_bus.connect(ta)
+        with trio.fail_after(10):
+            while not b_bus.links:
+                await trio.sleep(0.001)
+        b_link = b_bus.links[0]
+        link.send_nowait(_msg(_EVENT, "$batch", ["t", "src", [b"1", b"2"], 3, ["x"]], "a", ""))
+        with trio.fail_after(10):
+            while b_bus.links:
+                await trio.sleep(0.001)
+        assert isinstance(b_link.error, RemoteProtocolError)
+        assert "malformed $batch" in str(b_link.error)
+        assert await b_bus.publish("still.works", 1) == 0
 
 
 @pytest.mark.parametrize("kind", ["unix", "shm"])
