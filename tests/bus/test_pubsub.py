@@ -146,3 +146,46 @@ async def test_fan_out_to_a_thousand_subscribers_calls_each_once() -> None:
         ps.subscribe("fan.#" if i % 2 else "fan.out", make(i))
     assert await ps.publish("fan.out", "m") == 1000
     assert counts == [1] * 1000
+
+
+async def _deliveries(many: bool, msgs: list[int]) -> tuple[list[list[int]], int, list[int]]:
+    ps = PubSub()
+    got: list[list[int]] = [[] for _ in range(4)]
+
+    def boom(m: int) -> None:
+        if m % 3 == 0:
+            raise ValueError(m)
+        got[0].append(m)
+
+    async def ahandler(m: int) -> None:
+        await trio.lowlevel.checkpoint()
+        got[1].append(m)
+
+    ps.subscribe("a.*", boom)
+    ps.subscribe("a.#", ahandler, filter=lambda m: m % 2 == 0)
+    ps.subscribe("#", lambda m: got[2].append(m))
+    buf = ps.subscribe("a.b", maxsize=4, policy=Policy.DROP_OLDEST)
+    ps.subscribe("other", lambda m: got[3].append(m))
+    if many:
+        n = await ps.publish_many("a.b", msgs)
+    else:
+        n = 0
+        for m in msgs:
+            n += await ps.publish("a.b", m)
+    drained = []
+    while True:
+        try:
+            drained.append(buf.receive_nowait())
+        except trio.WouldBlock:
+            break
+    assert ps.published == len(msgs)
+    return got, n, drained
+
+
+async def test_publish_many_equals_publish_per_subscriber() -> None:
+    msgs = list(range(20))
+    assert await _deliveries(True, msgs) == await _deliveries(False, msgs)
+    got, n, drained = await _deliveries(True, msgs)
+    assert got[3] == [] and drained == [16, 17, 18, 19]
+    assert n == len(got[0]) + len(got[1]) + len(got[2]) + len(msgs)  # + every buffer offer
+    assert got[0] == [m for m in msgs if m % 3] and got[1] == [m for m in msgs if m % 2 == 0]
