@@ -481,17 +481,13 @@ class Run:
         """The callable of every node from the plan's references (operators by name)."""
         ops = self.engine.operators
         cache: dict[tuple[str, str, bool], NodeFn] = {}
-        out: list[NodeFn] = []
-        for ref in plan.refs:
-            fn = cache.get(ref)
-            if fn is None:
-                kind, name, threaded = ref
-                fn = cast(NodeFn, ops.get(name).fn) if kind == "operator" else self._control(kind)
-                if threaded:
-                    fn = _threaded(fn)
-                cache[ref] = fn
-            out.append(fn)
-        return out
+        for ref in dict.fromkeys(plan.refs):  # each distinct reference once, in plan order
+            kind, name, threaded = ref
+            fn = cast(NodeFn, ops.get(name).fn) if kind == "operator" else self._control(kind)
+            if threaded:
+                fn = _threaded(fn)
+            cache[ref] = fn
+        return list(map(cache.__getitem__, plan.refs))
 
     def _control(self, kind: str) -> NodeFn:
         if kind == "branch":
@@ -823,7 +819,7 @@ class Run:
         self._finished = False
         self._retrying = False
         self._stop_reason = ""
-        self._resumed_done = sum(1 for s in self._state if s in (SUCCEEDED, SKIPPED))
+        self._resumed_done = self._state.count(SUCCEEDED) + self._state.count(SKIPPED)
         out = self._out = self._open_outputs()
         try:
             async with trio.open_nursery() as drain:
@@ -883,7 +879,7 @@ class Run:
         self._queue.clear()
         st = self._state
         graph = self._graph
-        if any(x in (SUCCEEDED, SKIPPED) for x in st):
+        if SUCCEEDED in st or SKIPPED in st:
             # A resumed run: edges out of complete nodes no longer order anything, so the
             # tracker gets the rest of the graph only, and the complete nodes come out as
             # sources, marked done in one batch (no walk through the finished part).
@@ -900,9 +896,10 @@ class Run:
     def _finish(self, t0: float) -> RunSummary:
         wall = time.perf_counter() - t0
         state = self._machine.state
+        tally = Counter(self._state)
         failed = {
             self.ids[i]: self._errors.get(i, "") for i, s in enumerate(self._state) if s == FAILED
-        }
+        } if tally[FAILED] else {}
         if state is RunState.RUNNING or state is RunState.PAUSED:
             if state is RunState.PAUSED:
                 self._fire(RunEvent.RESUME)
@@ -912,9 +909,10 @@ class Run:
                 self._compact()
             else:
                 self._journal.flush()
-        counts = {_STATES[k].value: c for k, c in sorted(Counter(self._state).items())}
-        blocked = [self.ids[i] for i, s in enumerate(self._state) if s == PENDING]
-        ran = sum(1 for s in self._state if s in (SUCCEEDED, FAILED, SKIPPED)) - self._resumed_done
+        counts = {_STATES[k].value: c for k, c in sorted(tally.items())}
+        blocked = ([self.ids[i] for i, s in enumerate(self._state) if s == PENDING]
+                   if tally[PENDING] else [])
+        ran = tally[SUCCEEDED] + tally[FAILED] + tally[SKIPPED] - self._resumed_done
         return RunSummary(
             run_id=self.id,
             state=self._machine.state,
@@ -983,9 +981,11 @@ class Run:
                     self._t_ready[i] = now
                     if (run_inline and mode[i] == _INLINE and policy[i] is None
                             and not self._paused and not self._stop_reason and now < budget):
-                        if self._run_inline(i, inputs):
+                        if self._run_inline(i, inputs, now):
                             done.append(i)
-                        now = perf()
+                            now = self._t_end[i]
+                        else:
+                            now = perf()
                     else:
                         queue.append((i, inputs))
                 elif s in (SUCCEEDED, SKIPPED):
@@ -997,16 +997,21 @@ class Run:
             self._wake_pending = True
             self._lot.unpark()
 
-    def _run_inline(self, i: int, inputs: Mapping[str, object]) -> bool:
-        """Run a READY inline node without a policy synchronously; True if it succeeded."""
+    def _run_inline(self, i: int, inputs: Mapping[str, object], now: float) -> bool:
+        """Run a READY inline node without a policy synchronously; True if it succeeded.
+
+        ``now`` is its start time (the caller's clock reading: it starts at once); the end
+        time is left in ``_t_end[i]``."""
         st = self._state
         new = _NT[st[i] * 16 + E_START]
         if new < 0:
             self._move(i, E_START)  # raises InvalidStateTransition
         st[i] = new
         self._attempts[i] = 1
-        self._t_start[i] = time.perf_counter()
-        self._record(i, RUNNING, 1)
+        self._t_start[i] = now
+        journal = self._jbuf is not None
+        if journal:
+            self._record(i, RUNNING, 1)
         events = self._sink is not None and self._sink.active
         if events:
             self._event(i, RUNNING, "1")
@@ -1025,7 +1030,8 @@ class Run:
         self._outputs[i] = out
         if self._out is not None:
             self._out.add(i, out)
-        self._record(i, SUCCEEDED, out)
+        if journal:
+            self._record(i, SUCCEEDED, out)
         self._ndone += 1
         if events:
             self._event(i, SUCCEEDED)
