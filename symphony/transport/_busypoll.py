@@ -37,6 +37,14 @@ with a ``sched_yield`` per pass so other processes on the core go first."""
 SPIN_WINDOW: Final = 0.002
 """A receiver counts as hot (is busy-polled) this long after its last frame."""
 
+CHECK_EVERY: Final = 0.02
+"""Seconds between two looks at this process's CPU run-queue wait."""
+
+CROWDED: Final = 0.05
+"""No spinning while this process spent more than this fraction of the time since the last
+look waiting for a CPU: on oversubscribed cores, wake-ups are cheap (no core idles) and a
+spinner takes the CPU from the very peer whose reply it waits for."""
+
 _RUNVAR: Final = trio.lowlevel.RunVar["BusyPoll | None"]("symphony_busy_poll", default=None)
 
 
@@ -46,11 +54,15 @@ class BusyPoll(trio.abc.Instrument):
     Attributes:
         spins: times the loop was about to sleep with a hot receiver parked.
         hits: spins that ended with data within the budget (a sleep and wake-up saved).
-        skipped: sleeps taken without spinning while backing off: after a spin that missed,
-            or hit only after the process had lost its core (a busy machine), the next
-            8, 16, ... 1024 chances to spin are skipped.
+        skipped: sleeps taken without spinning: while backing off (after a spin that
+            missed, or hit only after the process had lost its core, the next 8, 16, ...
+            1024 chances to spin are skipped), or while the cores are crowded (this
+            process waited for a CPU more than :data:`CROWDED` of the time lately).
         spun_ns: total time spent polling, in nanoseconds.
     """
+
+    schedstat = "/proc/self/schedstat"
+    """Where this process's scheduler statistics are read (run ns, run-queue wait ns, ...)."""
 
     def __init__(self) -> None:
         self._parked: dict[int, tuple[Callable[[], bool], float, float]] = {}
@@ -60,6 +72,9 @@ class BusyPoll(trio.abc.Instrument):
         self.spun_ns = 0
         self._skip = 0
         self._backoff = 0
+        self._crowded = False
+        self._next_check = 0.0
+        self._last_sched = (0.0, 0)
 
     def park(self, key: int, probe: Callable[[], bool], hot_until: float, budget: float) -> None:
         """Register a parked receiver: ``probe()`` is True once it has data; it is polled
@@ -85,6 +100,11 @@ class BusyPoll(trio.abc.Instrument):
             return
         if self._skip:
             self._skip -= 1
+            self.skipped += 1
+            return
+        if now >= self._next_check:
+            self._crowded = self._cpu_crowded(now)
+        if self._crowded:
             self.skipped += 1
             return
         self.spins += 1
@@ -116,6 +136,23 @@ class BusyPoll(trio.abc.Instrument):
         # each time it happens again
         self._backoff = min(max(2 * self._backoff, 8), 1024)
         self._skip = self._backoff
+
+
+    def _cpu_crowded(self, now: float) -> bool:
+        """Whether this process waited for a CPU more than :data:`CROWDED` of the time since
+        the last check (``/proc/self/schedstat``): then the cores are oversubscribed and a
+        spinning process only delays the peer it is waiting for."""
+        self._next_check = now + CHECK_EVERY
+        try:
+            with open(self.schedstat, "rb") as f:
+                wait_ns = int(f.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            return False  # not Linux, or no schedstat: spin (bounded by the backoff)
+        last_now, last_wait = self._last_sched
+        self._last_sched = (now, wait_ns)
+        if last_now == 0.0:
+            return False
+        return (wait_ns - last_wait) / 1e9 > CROWDED * (now - last_now)
 
 
 def fd_probe(fd: int) -> Callable[[], bool]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 import trio
 
@@ -21,8 +22,15 @@ def _probe_after(k: int) -> tuple[list[int], object]:
     return calls, probe
 
 
-def test_spins_until_a_probe_has_data() -> None:
+def _calm() -> BusyPoll:
+    """An instrument that never finds the cores crowded (the test machine may be busy)."""
     bp = BusyPoll()
+    bp._cpu_crowded = lambda now: False  # type: ignore[method-assign]
+    return bp
+
+
+def test_spins_until_a_probe_has_data() -> None:
+    bp = _calm()
     calls, probe = _probe_after(3)
     bp.park(1, probe, time.perf_counter() + 1.0, 0.5)  # type: ignore[arg-type]
     bp.before_io_wait(1.0)
@@ -31,7 +39,7 @@ def test_spins_until_a_probe_has_data() -> None:
 
 
 def test_no_spin_when_runnable_cold_or_unparked() -> None:
-    bp = BusyPoll()
+    bp = _calm()
     bp.before_io_wait(1.0)  # nobody parked
     calls, probe = _probe_after(0)
     bp.park(1, probe, time.perf_counter() - 1.0, 0.5)  # type: ignore[arg-type]
@@ -46,7 +54,7 @@ def test_no_spin_when_runnable_cold_or_unparked() -> None:
 
 
 def test_a_miss_backs_off_and_a_hit_resets() -> None:
-    bp = BusyPoll()
+    bp = _calm()
     state = {"ready": False}
     bp.park(1, lambda: state["ready"], time.perf_counter() + 60, 1e-4)
     bp.before_io_wait(1.0)  # spins 100 µs, misses
@@ -67,7 +75,7 @@ def test_a_miss_backs_off_and_a_hit_resets() -> None:
 
 
 def test_budget_is_capped_by_the_loop_timeout() -> None:
-    bp = BusyPoll()
+    bp = _calm()
     bp.park(1, lambda: False, time.perf_counter() + 60, 10.0)
     t0 = time.perf_counter()
     bp.before_io_wait(0.002)
@@ -75,7 +83,7 @@ def test_budget_is_capped_by_the_loop_timeout() -> None:
 
 
 def test_a_failing_probe_never_breaks_the_loop() -> None:
-    bp = BusyPoll()
+    bp = _calm()
 
     def broken() -> bool:
         raise OSError("closed meanwhile")
@@ -97,6 +105,31 @@ def test_fd_probe() -> None:
     finally:
         a.close()
         b.close()
+
+
+def test_no_spin_while_this_process_waits_for_a_cpu(tmp_path: Path) -> None:
+    stat = tmp_path / "schedstat"
+    bp = BusyPoll()
+    bp.schedstat = str(stat)
+    _, probe = _probe_after(0)
+    bp.park(1, probe, time.perf_counter() + 60, 0.01)  # type: ignore[arg-type]
+    stat.write_text("1000 0 5\n")
+    bp.before_io_wait(1.0)  # first look: no history, spins
+    assert (bp.spins, bp.hits) == (1, 1)
+    bp._next_check = 0.0
+    time.sleep(0.01)
+    stat.write_text(f"1000 {10**9} 6\n")  # waited a whole second for a CPU since then
+    bp.before_io_wait(1.0)
+    assert bp.spins == 1 and bp.skipped == 1
+    bp.before_io_wait(1.0)  # until the next look, still crowded
+    assert bp.skipped == 2
+    bp._next_check = 0.0
+    bp.before_io_wait(1.0)  # no more waiting since: spins again
+    assert (bp.spins, bp.hits) == (2, 2)
+    stat.unlink()
+    bp._next_check = 0.0
+    bp.before_io_wait(1.0)  # no schedstat at all: spins (the backoff still bounds it)
+    assert bp.spins == 3
 
 
 async def test_one_instrument_per_run_and_it_runs() -> None:
