@@ -105,75 +105,25 @@ static inline void sy_fscan_fill(sy_fscan *s, size_t want)
         sy_fscan_run(s, 1u << 16);
 }
 
-/* Two lanes of SHA-256 over nblocks blocks each, with the scanner advanced between rounds. */
-#define SY_FUSED__QROUND2(MA, MB, J)                                                    \
-    do {                                                                               \
-        __m128i k_ = _mm_loadu_si128((const __m128i *)&SY_SHA256_K[4 * (J)]);         \
-        __m128i ta_ = _mm_add_epi32((MA), k_), tb_ = _mm_add_epi32((MB), k_);          \
-        a1 = _mm_sha256rnds2_epu32(a1, a0, ta_);                                       \
-        b1 = _mm_sha256rnds2_epu32(b1, b0, tb_);                                       \
-        ta_ = _mm_shuffle_epi32(ta_, 0x0E);                                            \
-        tb_ = _mm_shuffle_epi32(tb_, 0x0E);                                            \
-        a0 = _mm_sha256rnds2_epu32(a0, a1, ta_);                                       \
-        b0 = _mm_sha256rnds2_epu32(b0, b1, tb_);                                       \
-        if (((J) % SY_FUSED_EVERY) == SY_FUSED_EVERY - 1)                             \
-            sy_fscan_run(scan, 4 * SY_FUSED_EVERY);                                    \
-    } while (0)
-
 #ifndef SY_FUSED_EVERY
 #define SY_FUSED_EVERY 2 /* scan 8 pairs after every 8 rounds: +10-20 % over the unfused pairs in noisy
                           * runs here; 1, 4 and 8 were no better */
 #endif
 
+/* The x2 hook: advance the scanner after every SY_FUSED_EVERY groups of four rounds. */
+#define SY_FUSED__HOOK(J)                                                              \
+    do {                                                                               \
+        if (((J) % SY_FUSED_EVERY) == SY_FUSED_EVERY - 1)                             \
+            sy_fscan_run(scan, 4 * SY_FUSED_EVERY);                                    \
+    } while (0)
+
+/* Two lanes of SHA-256 over nblocks blocks each (sha256.h's x2 compression), with the scanner
+ * advanced between rounds. */
 __attribute__((target("sha,sse4.1,ssse3")))
 static void sy_fused_x2(uint32_t sta[8], const uint8_t *pa, uint32_t stb[8], const uint8_t *pb,
                         size_t nblocks, sy_fscan *scan)
 {
-    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
-    __m128i t0, t1;
-    t0 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sta[0]), 0xB1);
-    t1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sta[4]), 0x1B);
-    __m128i a0 = _mm_alignr_epi8(t0, t1, 8), a1 = _mm_blend_epi16(t1, t0, 0xF0);
-    t0 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&stb[0]), 0xB1);
-    t1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&stb[4]), 0x1B);
-    __m128i b0 = _mm_alignr_epi8(t0, t1, 8), b1 = _mm_blend_epi16(t1, t0, 0xF0);
-    while (nblocks--) {
-        __m128i sa0 = a0, sa1 = a1, sb0 = b0, sb1 = b1;
-        __m128i ma0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 0)), bswap);
-        __m128i ma1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 16)), bswap);
-        __m128i ma2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 32)), bswap);
-        __m128i ma3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 48)), bswap);
-        __m128i mb0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 0)), bswap);
-        __m128i mb1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 16)), bswap);
-        __m128i mb2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 32)), bswap);
-        __m128i mb3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 48)), bswap);
-        SY_FUSED__QROUND2(ma0, mb0, 0);
-        SY_FUSED__QROUND2(ma1, mb1, 1);
-        SY_FUSED__QROUND2(ma2, mb2, 2);
-        SY_FUSED__QROUND2(ma3, mb3, 3);
-        for (int j = 4; j < 16; j += 4) {
-            ma0 = SY_SHA256__SCHED(ma0, ma1, ma2, ma3); mb0 = SY_SHA256__SCHED(mb0, mb1, mb2, mb3);
-            SY_FUSED__QROUND2(ma0, mb0, j);
-            ma1 = SY_SHA256__SCHED(ma1, ma2, ma3, ma0); mb1 = SY_SHA256__SCHED(mb1, mb2, mb3, mb0);
-            SY_FUSED__QROUND2(ma1, mb1, j + 1);
-            ma2 = SY_SHA256__SCHED(ma2, ma3, ma0, ma1); mb2 = SY_SHA256__SCHED(mb2, mb3, mb0, mb1);
-            SY_FUSED__QROUND2(ma2, mb2, j + 2);
-            ma3 = SY_SHA256__SCHED(ma3, ma0, ma1, ma2); mb3 = SY_SHA256__SCHED(mb3, mb0, mb1, mb2);
-            SY_FUSED__QROUND2(ma3, mb3, j + 3);
-        }
-        a0 = _mm_add_epi32(a0, sa0); a1 = _mm_add_epi32(a1, sa1);
-        b0 = _mm_add_epi32(b0, sb0); b1 = _mm_add_epi32(b1, sb1);
-        pa += 64;
-        pb += 64;
-    }
-    t0 = _mm_shuffle_epi32(a0, 0x1B);
-    t1 = _mm_shuffle_epi32(a1, 0xB1);
-    _mm_storeu_si128((__m128i *)&sta[0], _mm_blend_epi16(t0, t1, 0xF0));
-    _mm_storeu_si128((__m128i *)&sta[4], _mm_alignr_epi8(t1, t0, 8));
-    t0 = _mm_shuffle_epi32(b0, 0x1B);
-    t1 = _mm_shuffle_epi32(b1, 0xB1);
-    _mm_storeu_si128((__m128i *)&stb[0], _mm_blend_epi16(t0, t1, 0xF0));
-    _mm_storeu_si128((__m128i *)&stb[4], _mm_alignr_epi8(t1, t0, 8));
+    SY_SHA256_SHANI_X2_BODY(SY_FUSED__HOOK);
 }
 
 typedef struct {

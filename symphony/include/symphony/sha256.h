@@ -133,8 +133,19 @@ static void sy_sha256_blocks_shani(uint32_t st[8], const uint8_t *p, size_t nblo
 }
 
 /* Two independent messages at once, block by block: SHA-NI's round instruction has a latency
- * about twice its issue interval, so a second stream fills the gaps (nearly 2x throughput). */
-#define SY_SHA256__QROUND2(MA, MB, J)                                                   \
+ * about twice its issue interval, so a second stream fills the gaps (nearly 2x throughput).
+ *
+ * SY_SHA256_SHANI_X2_BODY(HOOK) is that whole compression as one statement, for the body of a
+ * function compiled with __attribute__((target("sha,sse4.1,ssse3"))) whose parameters are
+ * named like sy_sha256_blocks_shani_x2's (sta, pa, stb, pb, nblocks; pa, pb and nblocks are
+ * advanced).  HOOK(J), a function-like macro, runs after each group of four rounds J (0..15
+ * of a block): a place for other work that the out-of-order core overlaps with the SHA chains
+ * (symphony's one-core chunk+hash loop, _cdc_fused.h, advances its CDC scanner there).  A
+ * macro rather than a function pointer, so that the hook is inlined from the start and the
+ * loop compiles exactly as if written out by hand.  SY_SHA256_X2_NO_HOOK: nothing. */
+#define SY_SHA256_X2_NO_HOOK(J) ((void)0)
+
+#define SY_SHA256__QROUND2(MA, MB, J, HOOK)                                             \
     do {                                                                               \
         __m128i k_ = _mm_loadu_si128((const __m128i *)&SY_SHA256_K[4 * (J)]);         \
         __m128i ta_ = _mm_add_epi32((MA), k_), tb_ = _mm_add_epi32((MB), k_);          \
@@ -144,57 +155,63 @@ static void sy_sha256_blocks_shani(uint32_t st[8], const uint8_t *p, size_t nblo
         tb_ = _mm_shuffle_epi32(tb_, 0x0E);                                            \
         a0 = _mm_sha256rnds2_epu32(a0, a1, ta_);                                       \
         b0 = _mm_sha256rnds2_epu32(b0, b1, tb_);                                       \
+        HOOK(J);                                                                       \
+    } while (0)
+
+#define SY_SHA256_SHANI_X2_BODY(HOOK)                                                              \
+    do {                                                                                       \
+        const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);      \
+        __m128i t0, t1;                                                                        \
+        t0 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sta[0]), 0xB1);               \
+        t1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sta[4]), 0x1B);               \
+        __m128i a0 = _mm_alignr_epi8(t0, t1, 8), a1 = _mm_blend_epi16(t1, t0, 0xF0);           \
+        t0 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&stb[0]), 0xB1);               \
+        t1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&stb[4]), 0x1B);               \
+        __m128i b0 = _mm_alignr_epi8(t0, t1, 8), b1 = _mm_blend_epi16(t1, t0, 0xF0);           \
+        while (nblocks--) {                                                                    \
+            __m128i sa0 = a0, sa1 = a1, sb0 = b0, sb1 = b1;                                    \
+            __m128i ma0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 0)), bswap); \
+            __m128i ma1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 16)), bswap);\
+            __m128i ma2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 32)), bswap);\
+            __m128i ma3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 48)), bswap);\
+            __m128i mb0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 0)), bswap); \
+            __m128i mb1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 16)), bswap);\
+            __m128i mb2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 32)), bswap);\
+            __m128i mb3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 48)), bswap);\
+            SY_SHA256__QROUND2(ma0, mb0, 0, HOOK);                                             \
+            SY_SHA256__QROUND2(ma1, mb1, 1, HOOK);                                             \
+            SY_SHA256__QROUND2(ma2, mb2, 2, HOOK);                                             \
+            SY_SHA256__QROUND2(ma3, mb3, 3, HOOK);                                             \
+            for (int j = 4; j < 16; j += 4) {                                                  \
+                ma0 = SY_SHA256__SCHED(ma0, ma1, ma2, ma3); mb0 = SY_SHA256__SCHED(mb0, mb1, mb2, mb3);\
+                SY_SHA256__QROUND2(ma0, mb0, j, HOOK);                                         \
+                ma1 = SY_SHA256__SCHED(ma1, ma2, ma3, ma0); mb1 = SY_SHA256__SCHED(mb1, mb2, mb3, mb0);\
+                SY_SHA256__QROUND2(ma1, mb1, j + 1, HOOK);                                     \
+                ma2 = SY_SHA256__SCHED(ma2, ma3, ma0, ma1); mb2 = SY_SHA256__SCHED(mb2, mb3, mb0, mb1);\
+                SY_SHA256__QROUND2(ma2, mb2, j + 2, HOOK);                                     \
+                ma3 = SY_SHA256__SCHED(ma3, ma0, ma1, ma2); mb3 = SY_SHA256__SCHED(mb3, mb0, mb1, mb2);\
+                SY_SHA256__QROUND2(ma3, mb3, j + 3, HOOK);                                     \
+            }                                                                                  \
+            a0 = _mm_add_epi32(a0, sa0); a1 = _mm_add_epi32(a1, sa1);                          \
+            b0 = _mm_add_epi32(b0, sb0); b1 = _mm_add_epi32(b1, sb1);                          \
+            pa += 64;                                                                          \
+            pb += 64;                                                                          \
+        }                                                                                      \
+        t0 = _mm_shuffle_epi32(a0, 0x1B);                                                      \
+        t1 = _mm_shuffle_epi32(a1, 0xB1);                                                      \
+        _mm_storeu_si128((__m128i *)&sta[0], _mm_blend_epi16(t0, t1, 0xF0));                   \
+        _mm_storeu_si128((__m128i *)&sta[4], _mm_alignr_epi8(t1, t0, 8));                      \
+        t0 = _mm_shuffle_epi32(b0, 0x1B);                                                      \
+        t1 = _mm_shuffle_epi32(b1, 0xB1);                                                      \
+        _mm_storeu_si128((__m128i *)&stb[0], _mm_blend_epi16(t0, t1, 0xF0));                   \
+        _mm_storeu_si128((__m128i *)&stb[4], _mm_alignr_epi8(t1, t0, 8));                      \
     } while (0)
 
 __attribute__((target("sha,sse4.1,ssse3")))
 static void sy_sha256_blocks_shani_x2(uint32_t sta[8], const uint8_t *pa, uint32_t stb[8],
                                       const uint8_t *pb, size_t nblocks)
 {
-    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
-    __m128i t0, t1;
-    t0 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sta[0]), 0xB1);
-    t1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sta[4]), 0x1B);
-    __m128i a0 = _mm_alignr_epi8(t0, t1, 8), a1 = _mm_blend_epi16(t1, t0, 0xF0);
-    t0 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&stb[0]), 0xB1);
-    t1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&stb[4]), 0x1B);
-    __m128i b0 = _mm_alignr_epi8(t0, t1, 8), b1 = _mm_blend_epi16(t1, t0, 0xF0);
-    while (nblocks--) {
-        __m128i sa0 = a0, sa1 = a1, sb0 = b0, sb1 = b1;
-        __m128i ma0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 0)), bswap);
-        __m128i ma1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 16)), bswap);
-        __m128i ma2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 32)), bswap);
-        __m128i ma3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pa + 48)), bswap);
-        __m128i mb0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 0)), bswap);
-        __m128i mb1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 16)), bswap);
-        __m128i mb2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 32)), bswap);
-        __m128i mb3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(pb + 48)), bswap);
-        SY_SHA256__QROUND2(ma0, mb0, 0);
-        SY_SHA256__QROUND2(ma1, mb1, 1);
-        SY_SHA256__QROUND2(ma2, mb2, 2);
-        SY_SHA256__QROUND2(ma3, mb3, 3);
-        for (int j = 4; j < 16; j += 4) {
-            ma0 = SY_SHA256__SCHED(ma0, ma1, ma2, ma3); mb0 = SY_SHA256__SCHED(mb0, mb1, mb2, mb3);
-            SY_SHA256__QROUND2(ma0, mb0, j);
-            ma1 = SY_SHA256__SCHED(ma1, ma2, ma3, ma0); mb1 = SY_SHA256__SCHED(mb1, mb2, mb3, mb0);
-            SY_SHA256__QROUND2(ma1, mb1, j + 1);
-            ma2 = SY_SHA256__SCHED(ma2, ma3, ma0, ma1); mb2 = SY_SHA256__SCHED(mb2, mb3, mb0, mb1);
-            SY_SHA256__QROUND2(ma2, mb2, j + 2);
-            ma3 = SY_SHA256__SCHED(ma3, ma0, ma1, ma2); mb3 = SY_SHA256__SCHED(mb3, mb0, mb1, mb2);
-            SY_SHA256__QROUND2(ma3, mb3, j + 3);
-        }
-        a0 = _mm_add_epi32(a0, sa0); a1 = _mm_add_epi32(a1, sa1);
-        b0 = _mm_add_epi32(b0, sb0); b1 = _mm_add_epi32(b1, sb1);
-        pa += 64;
-        pb += 64;
-    }
-    t0 = _mm_shuffle_epi32(a0, 0x1B);
-    t1 = _mm_shuffle_epi32(a1, 0xB1);
-    _mm_storeu_si128((__m128i *)&sta[0], _mm_blend_epi16(t0, t1, 0xF0));
-    _mm_storeu_si128((__m128i *)&sta[4], _mm_alignr_epi8(t1, t0, 8));
-    t0 = _mm_shuffle_epi32(b0, 0x1B);
-    t1 = _mm_shuffle_epi32(b1, 0xB1);
-    _mm_storeu_si128((__m128i *)&stb[0], _mm_blend_epi16(t0, t1, 0xF0));
-    _mm_storeu_si128((__m128i *)&stb[4], _mm_alignr_epi8(t1, t0, 8));
+    SY_SHA256_SHANI_X2_BODY(SY_SHA256_X2_NO_HOOK);
 }
 
 /* 1 when the CPU has SHA-NI (and SSSE3/SSE4.1), 0 otherwise; -1 means "not probed yet". */
