@@ -93,6 +93,7 @@ async def _child_main(role: str, kind: str, path: str, n: int) -> None:
                 return msg.payload
 
             bus.add_endpoint("echo", echo)
+            bus.add_endpoint("echo-plain", lambda msg: msg.payload)  # answered inline
             count = [0]
 
             def on_msg(msg: Message) -> None:  # handler style: a plain call per message
@@ -312,14 +313,16 @@ async def _bus_cases(kind: str, n: int, rounds: int, tp: Table, rtt: Table) -> N
                     rates.append(n // BATCH * BATCH / (time.perf_counter() - t0))
                 tp.add(f"{kind} 64 B bus publish_many {BATCH}", SY, statistics.median(rates),
                        "one frame per batch -> remote subscriber per message")
-                samples = []
-                for _ in range(200):
-                    await bus.request("echo", "ping", payload)
-                for _ in range(rounds * 500):
-                    t0 = time.perf_counter()
-                    await bus.request("echo", "ping", payload)
-                    samples.append(time.perf_counter() - t0)
-                _add_rtt(rtt, f"{kind} request->response", SY, samples)
+                for ep, label in (("echo", "request->response"),
+                                  ("echo-plain", "request->plain handler")):
+                    samples = []
+                    for _ in range(200):
+                        await bus.request(ep, "ping", payload)
+                    for _ in range(rounds * 500):
+                        t0 = time.perf_counter()
+                        await bus.request(ep, "ping", payload)
+                        samples.append(time.perf_counter() - t0)
+                    _add_rtt(rtt, f"{kind} {label}", SY, samples)
                 await t.aclose()
             finally:
                 _stop(proc)
@@ -492,6 +495,7 @@ def _zmq_cases(n: int, rounds: int, tp: Table, rtt: Table) -> None:
             for kind in ("shm", "unix", "shm-nospin"):
                 _add_rtt(rtt, f"{kind} ping-pong", who, samples)
                 _add_rtt(rtt, f"{kind} request->response", who, samples)
+                _add_rtt(rtt, f"{kind} request->plain handler", who, samples)
 
 
 # ======================================================================= in-process
@@ -531,6 +535,15 @@ async def _inprocess(n: int, rounds: int, tp: Table, lat: Table) -> None:
         lat.add("in-process request->response p50", SY, percentile(samples, 50) * 1e6,
                 "with timeout")
         lat.add("in-process request->response p99", SY, percentile(samples, 99) * 1e6)
+        bus.add_endpoint("plain", lambda msg: msg.payload)
+        samples = []
+        for _ in range(rounds * 5000):
+            t0 = time.perf_counter()
+            await bus.request("plain", "ping", payload, timeout=1.0)
+            samples.append(time.perf_counter() - t0)
+        lat.add("in-process request->plain handler p50", SY, percentile(samples, 50) * 1e6,
+                "answered inline")
+        lat.add("in-process request->plain handler p99", SY, percentile(samples, 99) * 1e6)
         nursery.cancel_scope.cancel()
 
     # naive trio bus: one task per subscriber fed by a memory channel (the 8x reference)

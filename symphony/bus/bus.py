@@ -31,12 +31,15 @@ task) and sent over the link. ``publish`` calls subscription handlers inline
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import itertools
 import time
+import types
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import trio
 
@@ -86,6 +89,23 @@ def _msg(kind: int, type_: str, payload: Any, source: str, target: str, cid: Any
         (PROTOCOL_VERSION, new_id(), cid, kind, type_, 1, source, target, _now_ns(), None,
          _NORMAL, payload, {}),
     )
+
+
+def _is_async(handler: Callable[..., Any]) -> bool:
+    """Whether ``handler`` is an ``async def`` (or an object whose ``__call__`` is one)."""
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+        getattr(handler, "__call__", None)  # noqa: B004
+    )
+
+
+def _awaitable(x: Any) -> bool:
+    return type(x) is _CoroutineType or (
+        x is not None and type(x) not in _PLAIN and inspect.isawaitable(x)
+    )
+
+
+_CoroutineType = types.CoroutineType
+_PLAIN: frozenset[type] = frozenset({dict, list, tuple, str, bytes, int, float, bool, Message})
 
 
 def _reply(msg: Message, payload: Any, kind: int = _RESPONSE) -> Message:
@@ -331,6 +351,9 @@ class Bus:
         self._busy = 0
         self._handlers: dict[str, list[Handler]] = {}
         self._endpoints: dict[str, Handler | None] = {}
+        self._sync_endpoints: dict[str, Callable[[Message], Any]] = {}
+        """Endpoints whose handler is a plain function: called inline (no task hop, no
+        deadline scope), see :meth:`add_endpoint`."""
         self._endpoint_health: dict[str, Callable[[], HealthStatus]] = {}
         self._remote: dict[str, Link] = {}
         self._links: dict[str, Link] = {}
@@ -351,12 +374,21 @@ class Bus:
     ) -> EndpointInfo:
         """Register a local endpoint; ``handler`` serves messages targeted at it.
 
+        ``handler`` is an ``async def`` (run by the bus's workers; a local request runs it
+        under the request's deadline) or a plain function, the fast path for handlers that
+        answer without waiting: a request to it is answered inline by the task that
+        received it (the requester itself, or the link's reader), with no task switch and
+        no deadline scope (a plain call cannot be interrupted anyway).
+
         Args:
             health: called on each heartbeat; the endpoint's self-reported status.
             watch: monitor this endpoint's heartbeats (a hung worker marks it unreachable).
         """
         info = self.registry.register(id, name=name, capabilities=capabilities)
         self._endpoints[id] = handler
+        self._sync_endpoints.pop(id, None)
+        if handler is not None and not _is_async(handler):
+            self._sync_endpoints[id] = handler
         if health is not None:
             self._endpoint_health[id] = health
         if watch:
@@ -370,6 +402,7 @@ class Bus:
         if id not in self._endpoints:
             return None
         del self._endpoints[id]
+        self._sync_endpoints.pop(id, None)
         self._endpoint_health.pop(id, None)
         self.health.unwatch(id)
         self.router.remove_endpoint(id)
@@ -492,6 +525,14 @@ class Bus:
             except trio.WouldBlock:
                 await link.send(msg)
             reply: Message = await self.correlator.wait(p)
+        elif target in self._sync_endpoints:
+            await trio.lowlevel.checkpoint_if_cancelled()
+            answer = self._answer_sync(msg, target)
+            if isinstance(answer, Message):
+                reply = answer
+            else:  # a plain function that returned an awaitable after all
+                reply = await _call_with_deadline(
+                    self._finish(msg, answer), timeout, f"request {msg[4]!r} to {target!r}")
         else:
             result = await _call_with_deadline(
                 self._handle_request(msg, target), timeout, f"request {msg[4]!r} to {target!r}"
@@ -505,6 +546,39 @@ class Bus:
             )
         return reply
 
+    def _answer_sync(self, msg: Message, target: str) -> Message | Awaitable[Any]:
+        """The reply of a plain-function endpoint, computed inline; or, if the function
+        returned an awaitable after all, that awaitable (see :meth:`_finish`)."""
+        h = self._sync_endpoints[target]
+        try:
+            result = h(msg)
+        except Exception as exc:
+            self.stats.handler_errors += 1
+            return _reply(msg, {"type": type(exc).__name__, "message": str(exc)}, _ERROR)
+        if _awaitable(result):
+            return cast(Awaitable[Any], result)
+        if result is None:
+            return _reply(msg, None)
+        return result if type(result) is Message else _reply(msg, result)
+
+    async def _finish(self, msg: Message, pending: Awaitable[Any]) -> Message:
+        """The reply once the awaitable a plain-function handler returned is done."""
+        try:
+            result = await pending
+        except (trio.Cancelled, RequestTimeout):
+            raise
+        except Exception as exc:
+            self.stats.handler_errors += 1
+            return _reply(msg, {"type": type(exc).__name__, "message": str(exc)}, _ERROR)
+        if result is None:
+            return _reply(msg, None)
+        return result if type(result) is Message else _reply(msg, result)
+
+    async def _finish_remote(self, msg: Message, pending: Awaitable[Any], link: Link) -> None:
+        reply = await self._finish(msg, pending)
+        with contextlib.suppress(ConnectionClosed):
+            await link.send(reply)
+
     async def _handle_request(self, msg: Message, target: str) -> Message:
         if target:
             if target not in self._endpoints:
@@ -516,7 +590,9 @@ class Bus:
             handlers = self._handlers.get(msg[4], [])
         try:
             for h in handlers:
-                result = await h(msg)
+                result: Any = h(msg)
+                if _awaitable(result):
+                    result = await result
                 if result is not None:
                     return result if type(result) is Message else _reply(msg, result)
         except (trio.Cancelled, RequestTimeout):
@@ -709,6 +785,21 @@ class Bus:
                 link._on_control(msg)
         elif kind == _EVENT and not msg[7]:
             await self.pubsub.publish(msg[4], msg)  # a remote publish: local delivery only
+        elif (kind == _REQUEST and msg[7] in self._sync_endpoints and not self._inbox
+              and not self._busy):
+            # a plain-function endpoint with nothing queued before it: answer here
+            reply = self._answer_sync(msg, msg[7])
+            self.stats.handled += 1
+            if not isinstance(reply, Message):  # an awaitable after all: never in the reader
+                assert self._nursery is not None
+                self._nursery.start_soon(self._finish_remote, msg, reply, link)
+                return
+            try:
+                link.send_nowait(reply)
+            except trio.WouldBlock:
+                await link.send(reply)
+            except ConnectionClosed:
+                pass
         else:
             await self._enqueue(msg, link)
 

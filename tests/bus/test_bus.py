@@ -64,6 +64,51 @@ async def test_requests_handlers_and_routing() -> None:
         assert [i.id for i in bus.registry.find_by_capability("math")] == ["math"]
 
 
+@pytest.mark.parametrize("style", ["async", "plain", "plain returning a coroutine"])
+async def test_endpoint_handler_styles_answer_alike(style: str) -> None:
+    a_bus, b_bus = Bus("a"), Bus("b")
+    tasks: list[str] = []
+
+    def compute(msg: Message) -> Any:
+        tasks.append(trio.lowlevel.current_task().name)
+        if msg.type == "div":
+            x, y = msg.payload
+            return x / y
+        if msg.type == "none":
+            return None
+        return sum(msg.payload)
+
+    async def async_h(msg: Message) -> Any:
+        return compute(msg)
+
+    async def later(msg: Message) -> Any:
+        await trio.sleep(0)
+        return compute(msg)
+
+    handler: Any = {"async": async_h, "plain": compute,
+                    "plain returning a coroutine": lambda m: later(m)}[style]
+    async with running(a_bus, b_bus) as nursery:
+        b_bus.add_endpoint("math", handler)
+        ta, tb = memory_pair()
+        nursery.start_soon(b_bus.connect, tb)
+        await a_bus.connect(ta)
+        for bus in (b_bus, a_bus):  # a local request, then one through the link
+            tasks.clear()
+            assert (await bus.request("math", "add", [1, 2, 3], timeout=5)).payload == 6
+            assert (await bus.request("math", "none", timeout=5)).payload is None
+            with pytest.raises(HandlerError, match="ZeroDivisionError"):
+                await bus.request("math", "div", [1, 0], timeout=5)
+            if style == "plain":  # answered inline: the requester's task, or the link reader
+                here = trio.lowlevel.current_task().name
+                assert set(tasks) == ({here} if bus is b_bus else {"symphony.bus.bus.Link.run"})
+            elif bus is a_bus:  # through the link: a worker (or a task of its own), not the reader
+                assert "symphony.bus.bus.Link.run" not in tasks
+                assert set(tasks) <= {"symphony.bus.bus.Bus._worker",
+                                      "symphony.bus.bus.Bus._finish_remote"}, tasks
+        assert b_bus.stats.handler_errors == 2
+        assert len(a_bus.correlator) == 0
+
+
 async def test_blocking_local_handler_times_out(autojump_clock: trio.testing.MockClock) -> None:
     bus = Bus("b")
     async with running(bus):
