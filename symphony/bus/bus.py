@@ -226,6 +226,7 @@ class Link:
                 nursery.cancel_scope.cancel()
         finally:
             self.closed = True
+            self.ready.set()  # Bus.connect stops waiting and reports the failure
             bus._link_down(self)
             with trio.CancelScope(shield=True):
                 await self.transport.aclose()
@@ -251,6 +252,14 @@ class Link:
             except ConnectionClosed:
                 return
             bus.stats.received += len(frames)
+            if not self.ready.is_set():
+                try:
+                    decode(frames[0])
+                except SymphonyError as exc:
+                    raise RemoteProtocolError(
+                        f"link {self.name}: the peer's hello does not decode with the "
+                        f"{self.codec.name!r} codec (do both buses use the same [bus] codec?): "
+                        f"{exc}") from exc
             for frame in frames:
                 await bus._from_link(decode(frame), self)
 
@@ -763,6 +772,11 @@ class Bus:
         self._links[link.name] = link
         await self._nursery.start(link.run)
         await link.ready.wait()
+        if link.closed:
+            raise ConnectionClosed(
+                f"link {link.name}: closed before the peer's hello"
+                + (f" ({link.error})" if link.error is not None else "")
+            ) from link.error
         return link
 
     @property

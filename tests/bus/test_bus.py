@@ -18,6 +18,7 @@ import symphony
 from symphony.bus import Bus, Policy
 from symphony.commons.errors import (
     BusError,
+    ConnectionClosed,
     HandlerError,
     NoRoute,
     RemoteProtocolError,
@@ -333,3 +334,27 @@ async def test_across_processes(kind: str, tmp_path: Path) -> None:
         with trio.fail_after(30):
             while "echo" in bus.registry:
                 await trio.sleep(0.01)
+
+
+async def test_codec_mismatch_is_a_clear_error_not_a_hang() -> None:
+    a_bus, b_bus = Bus("a"), Bus("b", codec="bincode")
+    async with running(a_bus, b_bus) as nursery:
+        ta, tb = memory_pair()
+        failures: list[BaseException] = []
+
+        async def other_side() -> None:
+            try:
+                await b_bus.connect(tb)
+            except ConnectionClosed as exc:
+                failures.append(exc)
+
+        nursery.start_soon(other_side)
+        with trio.fail_after(10), pytest.raises(ConnectionClosed) as err:
+            await a_bus.connect(ta)
+        assert "does not decode with the 'msgpack' codec" in str(err.value)
+        assert "same [bus] codec" in str(err.value)
+        with trio.fail_after(10):
+            while not failures:
+                await trio.sleep(0.001)
+        assert "'bincode' codec" in str(failures[0])
+        assert not a_bus.links and not b_bus.links
