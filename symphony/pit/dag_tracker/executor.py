@@ -134,6 +134,7 @@ _KIND = {
 
 _new_event = tuple.__new__
 _now = time.time
+_STARTED, _SUCCEEDED = _KIND[RUNNING], _KIND[SUCCEEDED]
 
 NodeFn: TypeAlias = Callable[[Mapping[str, object], object], object]
 
@@ -454,6 +455,9 @@ class Run:
         self._queue: deque[tuple[int, Mapping[str, object]]] = deque()
         self._lot = trio.lowlevel.ParkingLot()
         self._flush_lot = trio.lowlevel.ParkingLot()
+        self._wall0 = time.time() - time.perf_counter()
+        """Wall clock minus the perf clock: event times from the perf readings the hot
+        paths take anyway (set again when an execution starts)."""
         self._parked = 0
         self._wake_pending = False
         self._inflight = 0
@@ -669,6 +673,12 @@ class Run:
             if len(jb) >= self.options.journal_batch:
                 self._write()
 
+    def _wake_flusher(self) -> None:
+        """Events without a journal: have the flusher publish them soon."""
+        if not self._flush_wanted:
+            self._flush_wanted = True
+            self._flush_lot.unpark()
+
     def _event(self, i: int, code: int, detail: str = "") -> None:
         self._evbuf.append(_new_event(  # tuple.__new__ directly: one Python frame less
             ProgressEvent,
@@ -840,6 +850,7 @@ class Run:
                 with trio.CancelScope() as scope:
                     self._scope = scope
                     nursery.start_soon(self._flusher)
+                    self._wall0 = time.time() - time.perf_counter()
                     self._last_yield = time.perf_counter()
                     self.rebuild_ready()
                     if self._inflight == 0 and not self._queue:
@@ -1013,8 +1024,11 @@ class Run:
         if journal:
             self._record(i, RUNNING, 1)
         events = self._sink is not None and self._sink.active
-        if events:
-            self._event(i, RUNNING, "1")
+        if events:  # self._event inlined (hot path); wall time from the perf clock
+            self._evbuf.append(_new_event(ProgressEvent, (
+                _STARTED, self.id, self.ids[i], self._ndone, self._n, self._wall0 + now, "1")))
+            if not journal and not self._flush_wanted:
+                self._wake_flusher()
         try:
             out = self._fn[i](inputs, self._cfg[i])
             if type(out) is not dict:
@@ -1026,7 +1040,7 @@ class Run:
         if new < 0:
             self._move(i, E_SUCCEED)  # raises InvalidStateTransition
         st[i] = new
-        self._t_end[i] = time.perf_counter()
+        t = self._t_end[i] = time.perf_counter()
         self._outputs[i] = out
         if self._out is not None:
             self._out.add(i, out)
@@ -1034,7 +1048,10 @@ class Run:
             self._record(i, SUCCEEDED, out)
         self._ndone += 1
         if events:
-            self._event(i, SUCCEEDED)
+            self._evbuf.append(_new_event(ProgressEvent, (
+                _SUCCEEDED, self.id, self.ids[i], self._ndone, self._n, self._wall0 + t, "")))
+            if not journal and not self._flush_wanted:
+                self._wake_flusher()
         return True
 
     def _gather(
@@ -1179,6 +1196,8 @@ class Run:
         cfg = self._cfg[i]
         pol = self._policy[i]
         events = self._sink is not None and self._sink.active
+        jb = self._jbuf
+        journal = jb is not None
         attempt = 0
         try:
             while True:
@@ -1188,10 +1207,19 @@ class Run:
                     self._move(i, E_START)  # raises InvalidStateTransition
                 st[i] = new
                 self._attempts[i] = attempt
-                self._t_start[i] = time.perf_counter()
-                self._record(i, RUNNING, attempt)
-                if events:
-                    self._event(i, RUNNING, str(attempt))
+                t = self._t_start[i] = time.perf_counter()
+                if jb is not None:  # self._record inlined (hot path)
+                    if not jb and not self._flush_wanted:
+                        self._wake_flusher()
+                    jb.append([i, RUNNING, attempt])
+                    if len(jb) >= self.options.journal_batch:
+                        self._write()
+                if events:  # self._event inlined (hot path); wall time from the perf clock
+                    self._evbuf.append(_new_event(ProgressEvent, (
+                        _STARTED, self.id, self.ids[i], self._ndone, self._n,
+                        self._wall0 + t, "1" if attempt == 1 else str(attempt))))
+                    if not journal and not self._flush_wanted:
+                        self._wake_flusher()
                 try:
                     if pol is None:
                         if mode == _INLINE:
@@ -1229,14 +1257,23 @@ class Run:
                 if new < 0:
                     self._move(i, E_SUCCEED)  # raises InvalidStateTransition
                 st[i] = new
-                self._t_end[i] = time.perf_counter()
+                t = self._t_end[i] = time.perf_counter()
                 self._outputs[i] = out
                 if self._out is not None:
                     self._out.add(i, out)
-                self._record(i, SUCCEEDED, out)
+                if jb is not None:
+                    if not jb and not self._flush_wanted:
+                        self._wake_flusher()
+                    jb.append([i, SUCCEEDED, out])
+                    if len(jb) >= self.options.journal_batch:
+                        self._write()
                 self._ndone += 1
                 if events:
-                    self._event(i, SUCCEEDED)
+                    self._evbuf.append(_new_event(ProgressEvent, (
+                        _SUCCEEDED, self.id, self.ids[i], self._ndone, self._n,
+                        self._wall0 + t, "")))
+                    if not journal and not self._flush_wanted:
+                        self._wake_flusher()
                 return
         except trio.Cancelled:
             if _NT[st[i] * 16 + E_CANCEL] >= 0:
