@@ -66,6 +66,7 @@ class BusyPoll(trio.abc.Instrument):
 
     def __init__(self) -> None:
         self._parked: dict[int, tuple[Callable[[], bool], float, float]] = {}
+        self._flushes: list[Callable[[], None]] = []
         self.spins = 0
         self.hits = 0
         self.skipped = 0
@@ -86,7 +87,20 @@ class BusyPoll(trio.abc.Instrument):
         """Forget a receiver (it woke up, or stopped waiting)."""
         self._parked.pop(key, None)
 
+    def flush_later(self, flush: Callable[[], None]) -> None:
+        """Call ``flush()`` when the loop next stops running tasks (the end of the current
+        scheduler batch), before it polls for I/O: how a stream transport writes all the
+        frames its tasks sent during one batch with one system call."""
+        self._flushes.append(flush)
+
     def before_io_wait(self, timeout: float) -> None:
+        if self._flushes:
+            flushes, self._flushes = self._flushes, []
+            for flush in flushes:
+                try:
+                    flush()
+                except Exception:  # a flush reports its own errors
+                    continue
         if timeout <= 0 or not self._parked:
             return
         now = time.perf_counter()

@@ -38,6 +38,8 @@ Framing = Literal["length", "line"]
 
 READ_SIZE: Final = 256 * 1024
 HIGH_WATER: Final = 1024 * 1024
+CORK_LIMIT: Final = 64 * 1024
+"""Corked bytes that are written at once instead of at the end of the scheduler batch."""
 """Bytes queued in user space beyond which a concurrent sender waits (back-pressure)."""
 
 _pack_len = struct.Struct("<I").pack
@@ -161,6 +163,14 @@ class StreamTransport(Transport):
         self._drained = trio.lowlevel.ParkingLot()
         self._last_rx = 0.0
         self._probe: Callable[[], bool] | None = None
+        self._corked: list[bytes] = []
+        self._corked_bytes = 0
+        self._cork_pending = False
+        self.coalesce = True
+        """Write the frames sent during one trio scheduler batch with one system call, when
+        the batch ends (before the loop polls for I/O) instead of one call per frame. A
+        task that sends and then computes for long without a checkpoint delays its frames
+        as long (as it delays every other task); set False to write each frame at once."""
         self.spin = SPIN_SECONDS
         """Seconds a parked receiver on a busy connection is busy-polled before the process
         sleeps (0: never; see :mod:`symphony.transport._busypoll`)."""
@@ -180,6 +190,12 @@ class StreamTransport(Transport):
         await self._fair()
         n = len(frame)
         self._check_send(n)
+        if self.coalesce and not self._out and n < CORK_LIMIT:
+            self._cork(self._encode(frame), 1, n)
+            if self._out:  # the cork filled and the kernel did not take it all
+                self.stats.send_waits += 1
+                await self._flush(HIGH_WATER)
+            return
         await self._send_bytes(self._encode(frame), 1, n)
 
     def send_nowait(self, frame: bytes | bytearray | memoryview) -> bool:
@@ -188,6 +204,9 @@ class StreamTransport(Transport):
         if self._out:
             return False
         data = self._encode(frame)
+        if self.coalesce and n < CORK_LIMIT:
+            self._cork(data, 1, n)
+            return True
         try:
             k = self._io.write(data)
         except BlockingIOError:
@@ -201,6 +220,50 @@ class StreamTransport(Transport):
             self._out_bytes += len(data) - k
         return True
 
+    # ---- write coalescing (see ``coalesce``) ----------------------------------------
+    def _cork(self, data: bytes, frames: int, payload: int) -> None:
+        self._corked.append(data)
+        self._corked_bytes += len(data)
+        self.stats.frames_sent += frames
+        self.stats.bytes_sent += payload
+        if self._corked_bytes >= CORK_LIMIT:
+            self._uncork()
+        elif not self._cork_pending:
+            self._cork_pending = True
+            busy_poll().flush_later(self._uncork)
+
+    def _uncork(self) -> None:
+        """Write the corked frames with one system call; what the kernel does not take now
+        is queued and written by a flusher task (never lost, order kept)."""
+        self._cork_pending = False
+        corked = self._corked
+        if not corked:
+            return
+        data = corked[0] if len(corked) == 1 else b"".join(corked)
+        corked.clear()
+        self._corked_bytes = 0
+        if self._closed or self._peer_gone:
+            return
+        try:
+            k = self._io.write(data)
+        except BlockingIOError:
+            k = 0
+        except OSError as exc:
+            self._gone(exc)  # the next send or receive reports it
+            return
+        if k < len(data):
+            self._out.append(memoryview(data)[k:])
+            self._out_bytes += len(data) - k
+            if not self._flushing:
+                trio.lowlevel.spawn_system_task(self._flush_in_background,
+                                                name=f"{self!r} flush")
+
+    async def _flush_in_background(self) -> None:
+        try:
+            await self._flush(0)
+        except Exception:  # _gone() recorded it; the next send or receive reports it
+            pass
+
     async def send_many(self, frames: Iterable[bytes | bytearray | memoryview]) -> None:
         await self._fair()
         parts = []
@@ -213,10 +276,12 @@ class StreamTransport(Transport):
             total += n
             count += 1
         if count:
-            await self._send_bytes(b"".join(parts), count, total)
+            await self._send_bytes(b"".join(parts), count, total)  # a batch already
 
     async def _send_bytes(self, data: bytes, frames: int, payload: int) -> None:
         stats = self.stats
+        if self._corked:
+            self._uncork()  # keep the order
         if not self._out:
             try:
                 k = self._io.write(data)
@@ -366,6 +431,7 @@ class StreamTransport(Transport):
         await trio.lowlevel.checkpoint()
         if self._closed or self._eof_sent:
             return
+        self._uncork()
         if self._out and not self._peer_gone:
             try:
                 await self._flush(0)
@@ -378,6 +444,7 @@ class StreamTransport(Transport):
         if self._closed:
             await trio.lowlevel.checkpoint()
             return
+        self._uncork()
         if self._out and not self._peer_gone:
             # best effort: queued frames go out unless the peer stopped reading
             with trio.move_on_after(1.0) as scope:
