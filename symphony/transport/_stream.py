@@ -11,6 +11,16 @@ Partial writes: unwritten bytes stay in an output queue (whole frames are always
 cancelled send never leaves half a frame behind: the rest goes out with the next send or at
 close); concurrent senders append to the queue and the one that started flushing drains it.
 Partial reads are the decoder's business (``NEED_DATA``).
+
+Write coalescing (``coalesce``, on by default): a small frame sent while nothing is queued is
+*corked* and written, with every other frame sent during the same trio scheduler batch, by one
+system call when the batch ends (:meth:`BusyPoll.flush_later
+<symphony.transport._busypoll.BusyPoll.flush_later>`, run just before the loop polls for
+I/O), or at once when 64 KiB are corked. ``send_many`` (a batch already), large frames,
+``send_eof`` and ``aclose`` write the cork first, so the order never changes.
+
+Receivers on a busy connection are busy-polled before the process sleeps (``spin``; see
+:mod:`symphony.transport._busypoll`).
 """
 
 from __future__ import annotations
