@@ -9,7 +9,8 @@ run (../shared/PLATFORM.md). Cases (10,000 no-op nodes unless ``--nodes``):
   ``CapacityLimiter(64)``, trio + graphlib + 64 worker tasks, ``dask.get`` (synchronous), and
   the floor: graphlib + plain calls in a loop;
 * **recording**: the same run with the journal on (process-crash safe, batched writes),
-  power-loss safe (fsync per batch) and with progress events to one subscriber; node
+  power-loss safe (fsync per batch) and with progress events to one subscriber, each round
+  timing every variant and the baseline one after another (after one warm-up run each); node
   outputs stored in the artifact store (one artifact per node, a fresh store per round,
   ``full`` and ``process`` durability) against the same workflow without the output sink;
 * **resume**: reopen a journaled 10,000-node run (journal replay, no snapshot) and rebuild
@@ -226,45 +227,54 @@ async def _shape(n: int, shape: str, edges: list[tuple[int, int]], rounds: int, 
     table.add(shape, "graphlib+plain calls", t * us, "floor: no scheduler")
     if shape != "random DAG":
         return
-    rec.add("no recording", "symphony", t_async * us)
-    t_doc = _median_sync(lambda: dumps_msgpack(wf_async), rounds)  # type: ignore[arg-type]
-    for label, kwargs in (("journal (crash-safe)", {}),
-                          ("journal + fsync/batch", {"fsync": True})):
-        jeng = _engine(Path(tempfile.mkdtemp(dir=tmp)), **kwargs)
-        t = await _median(lambda: _symphony_once(jeng, wf_async), rounds)  # noqa: B023
-        rec.add(label, "symphony", t * us,
-                f"+{(t - t_async) * us:.2f} µs/node, of which saving the workflow "
-                f"document {t_doc * us:.2f} µs/node: recording +{(t - t_async - t_doc) * us:.2f}")
-    hub = EventHub()
-    sub = hub.subscribe(max_buffer=0)
-    eeng = DagTracker(sink=hub, options=RunOptions(journal=False))
-
-    async def with_events() -> None:
-        await _symphony_once(eeng, wf_async)
-        while True:
-            try:
-                sub.receive_nowait()
-            except trio.WouldBlock:
-                break
-
-    t = await _median(with_events, rounds)
-    rec.add("events, 1 subscriber", "symphony", t * us, f"+{(t - t_async) * us:.2f} µs/node")
+    # Recording: every variant against a baseline measured in the same rounds (interleaved,
+    # each warmed up once first), so the machine's load drifts alike for all of them.
     from symphony.pit.dag_tracker import RunStore
 
-    both = DagTracker(sink=hub, store=RunStore(Path(tempfile.mkdtemp(dir=tmp))))
+    hub = EventHub()
+    sub = hub.subscribe(max_buffer=0)
 
-    async def journal_and_events() -> None:
-        await _symphony_once(both, wf_async)
+    def drain() -> None:
         while True:
             try:
                 sub.receive_nowait()
             except trio.WouldBlock:
                 break
 
-    t = await _median(journal_and_events, rounds)
+    variants = {
+        "no recording": _engine(),
+        "journal (crash-safe)": _engine(Path(tempfile.mkdtemp(dir=tmp))),
+        "journal + fsync/batch": _engine(Path(tempfile.mkdtemp(dir=tmp)), fsync=True),
+        "events, 1 subscriber": DagTracker(sink=hub, options=RunOptions(journal=False)),
+        "journal + events": DagTracker(sink=hub, store=RunStore(Path(tempfile.mkdtemp(dir=tmp)))),
+    }
+    samples: dict[str, list[float]] = {k: [] for k in variants}
+    docs: list[float] = []
+    for r in range(rounds + 1):
+        for label, engine in variants.items():
+            t0 = time.perf_counter()
+            await _symphony_once(engine, wf_async)
+            drain()
+            if r:  # round 0 warms every variant up
+                samples[label].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        dumps_msgpack(wf_async)  # type: ignore[arg-type]
+        if r:
+            docs.append(time.perf_counter() - t0)
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    base, t_doc = med["no recording"], statistics.median(docs)
+    rec.add("no recording", "symphony", base * us, "baseline, same rounds as the rows below")
+    for label in ("journal (crash-safe)", "journal + fsync/batch"):
+        t = med[label]
+        rec.add(label, "symphony", t * us,
+                f"+{(t - base) * us:.2f} µs/node, of which saving the workflow "
+                f"document {t_doc * us:.2f} µs/node: recording +{(t - base - t_doc) * us:.2f}")
+    t = med["events, 1 subscriber"]
+    rec.add("events, 1 subscriber", "symphony", t * us, f"+{(t - base) * us:.2f} µs/node")
+    t = med["journal + events"]
     rec.add("journal + events", "symphony", t * us,
-            f"+{(t - t_async - t_doc) * us:.2f} µs/node beyond saving the document "
-            "(TARGETS <= 2)")
+            f"+{(t - base) * us:.2f} µs/node, +{(t - base - t_doc) * us:.2f} beyond saving "
+            "the document (TARGETS <= 2)")
     await bench_outputs(n, edges, rounds, rec, tmp)
 
 
