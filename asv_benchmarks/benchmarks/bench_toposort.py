@@ -113,3 +113,30 @@ class Tracker(_Base):
         t = self.k.ReadyTracker(self.g)
         while t.is_active():
             t.done(t.ready())
+
+
+class _Edge:
+    __slots__ = ("source", "target")
+
+    def __init__(self, source: str, target: str) -> None:
+        self.source, self.target = source, target
+
+
+class LabelColumns:
+    """``label_columns``: labelled edge objects (slotted, string ids) to int64 columns."""
+
+    params = (IMPLS, [10_000])
+    param_names = ("impl", "n")
+
+    def setup(self, impl: str, n: int) -> None:
+        self.k = load_kernel(impl, "toposort")
+        src, dst = _dag(n, 5 * n)
+        ids = [f"n{i}" for i in range(n)]
+        self.index = {x: i for i, x in enumerate(ids)}
+        self.edges = [_Edge(ids[s], ids[d]) for s, d in zip(src, dst)]
+
+    def time_ends(self, impl: str, n: int) -> None:
+        self.k.label_columns(self.edges, ["source", "target"], [self.index, self.index])
+
+    def time_grow(self, impl: str, n: int) -> None:
+        self.k.label_columns(self.edges, ["source"], [{}], grow=True)
