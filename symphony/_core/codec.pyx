@@ -947,7 +947,8 @@ cdef class FrameDecoder:
 # ext hook. Performance: one recursive C reader, no Python-level hook per id, the envelope
 # header checked in C; only the values themselves are Python objects.
 
-cdef int _MP_MAX_NESTING = 1024  # msgpack's own unpacker stack (1024 open containers)
+cdef enum:
+    _MP_MAX_NESTING = 1024  # msgpack's own unpacker stack (1024 open containers)
 cdef object _Timestamp_from_bytes = Timestamp.from_bytes
 
 
@@ -998,6 +999,44 @@ cdef object _mp_short(Py_ssize_t pos, Py_ssize_t need, Py_ssize_t n):
     return CodecError(f"msgpack value at offset {pos} needs {need} bytes, only {max(0, n - pos)} left")
 
 
+cdef inline Py_ssize_t _mp_len(const unsigned char* p, Py_ssize_t n, Py_ssize_t pos, int width,
+                               Py_ssize_t fixed, Py_ssize_t unit, Py_ssize_t extra,
+                               int depth) noexcept nogil:
+    # The length of the str, bin, ext, array or map whose type byte precedes p[pos]: `fixed`
+    # (width 0: a fix* type), else the big-endian prefix of `width` (1, 2 or 4) bytes at p[pos]
+    # (the caller then skips it). Checked in this order, each failure a negative result for
+    # _mp_len_error: the prefix is all there (-1); a container (depth >= 0) is not nested too
+    # deep (-2); `unit` bytes per counted item (an array item or a map key takes at least one)
+    # plus `extra` (the ext code) remain after the prefix (-3 - the bytes needed). Everything
+    # by value (a pointer to the caller's offset would keep it out of a register) and no
+    # error handling here, so that inlining it into _mp_dec costs next to nothing.
+    cdef Py_ssize_t ln = fixed
+    if width:
+        if pos + width > n:
+            return -1
+        if width == 2:
+            ln = _be16(p + pos)
+        elif width == 4:
+            ln = _be32(p + pos)
+        else:
+            ln = p[pos]
+        pos += width
+    if depth >= _MP_MAX_NESTING:
+        return -2
+    if unit * ln + extra > n - pos:
+        return -3 - (unit * ln + extra)
+    return ln
+
+
+cdef object _mp_len_error(Py_ssize_t status, Py_ssize_t pos, int width, Py_ssize_t n):
+    # The CodecError for status = a negative _mp_len(p, n, pos, width, ...).
+    if status == -1:
+        return _mp_short(pos, width, n)
+    if status == -2:
+        return CodecError(f"msgpack nesting deeper than {_MP_MAX_NESTING} at offset {pos + width}")
+    return _mp_short(pos + width, -3 - status, n)
+
+
 cdef object _mp_ext(int code, bytes data):
     if code == 1:
         if PyBytes_GET_SIZE(data) != 16:
@@ -1012,9 +1051,9 @@ cdef object _mp_ext(int code, bytes data):
 
 cdef object _mp_dec(const unsigned char* p, Py_ssize_t n, Py_ssize_t* at, int depth):
     cdef Py_ssize_t pos = at[0]
-    cdef Py_ssize_t size, i
+    cdef Py_ssize_t size, i, ln
+    cdef int w
     cdef unsigned char b
-    cdef uint32_t ln
     cdef float f32
     cdef uint32_t u32
     cdef int code
@@ -1028,70 +1067,32 @@ cdef object _mp_dec(const unsigned char* p, Py_ssize_t n, Py_ssize_t* at, int de
     if b >= 0xE0:
         at[0] = pos
         return <long>(<signed char>b)
-    if 0xA0 <= b <= 0xBF or b == 0xD9 or b == 0xDA or b == 0xDB:
-        if b <= 0xBF:
-            ln = b & 0x1F
-        elif b == 0xD9:
-            if pos + 1 > n:
-                raise _mp_short(pos, 1, n)
-            ln = p[pos]
-            pos += 1
-        elif b == 0xDA:
-            if pos + 2 > n:
-                raise _mp_short(pos, 2, n)
-            ln = _be16(p + pos)
-            pos += 2
-        else:
-            if pos + 4 > n:
-                raise _mp_short(pos, 4, n)
-            ln = _be32(p + pos)
-            pos += 4
-        if <Py_ssize_t>ln > n - pos:
-            raise _mp_short(pos, ln, n)
+    if 0xA0 <= b <= 0xBF or 0xD9 <= b <= 0xDB:  # fixstr, str8/16/32
+        w = 0 if b <= 0xBF else 1 << (b - 0xD9)
+        ln = _mp_len(p, n, pos, w, b & 0x1F, 1, 0, -1)
+        if ln < 0:
+            raise _mp_len_error(ln, pos, w, n)
+        pos += w
         at[0] = pos + ln
         return _mp_str(p + pos, ln)
-    if 0x90 <= b <= 0x9F or b == 0xDC or b == 0xDD:
-        if b <= 0x9F:
-            ln = b & 0x0F
-        elif b == 0xDC:
-            if pos + 2 > n:
-                raise _mp_short(pos, 2, n)
-            ln = _be16(p + pos)
-            pos += 2
-        else:
-            if pos + 4 > n:
-                raise _mp_short(pos, 4, n)
-            ln = _be32(p + pos)
-            pos += 4
-        if depth >= _MP_MAX_NESTING:
-            raise CodecError(f"msgpack nesting deeper than {_MP_MAX_NESTING} at offset {pos}")
-        if <Py_ssize_t>ln > n - pos:  # every item takes at least one byte
-            raise _mp_short(pos, ln, n)
-        at[0] = pos
-        arr = [None] * <Py_ssize_t>ln
-        for i in range(<Py_ssize_t>ln):
+    if 0x90 <= b <= 0x9F or b == 0xDC or b == 0xDD:  # fixarray, array16/32
+        w = 0 if b <= 0x9F else 2 << (b - 0xDC)
+        ln = _mp_len(p, n, pos, w, b & 0x0F, 1, 0, depth)
+        if ln < 0:
+            raise _mp_len_error(ln, pos, w, n)
+        at[0] = pos + w
+        arr = [None] * ln
+        for i in range(ln):
             arr[i] = _mp_dec(p, n, at, depth + 1)
         return arr
-    if 0x80 <= b <= 0x8F or b == 0xDE or b == 0xDF:
-        if b <= 0x8F:
-            ln = b & 0x0F
-        elif b == 0xDE:
-            if pos + 2 > n:
-                raise _mp_short(pos, 2, n)
-            ln = _be16(p + pos)
-            pos += 2
-        else:
-            if pos + 4 > n:
-                raise _mp_short(pos, 4, n)
-            ln = _be32(p + pos)
-            pos += 4
-        if depth >= _MP_MAX_NESTING:
-            raise CodecError(f"msgpack nesting deeper than {_MP_MAX_NESTING} at offset {pos}")
-        if <Py_ssize_t>ln > (n - pos) // 2:
-            raise _mp_short(pos, 2 * <Py_ssize_t>ln, n)
-        at[0] = pos
+    if 0x80 <= b <= 0x8F or b == 0xDE or b == 0xDF:  # fixmap, map16/32
+        w = 0 if b <= 0x8F else 2 << (b - 0xDE)
+        ln = _mp_len(p, n, pos, w, b & 0x0F, 2, 0, depth)
+        if ln < 0:
+            raise _mp_len_error(ln, pos, w, n)
+        at[0] = pos + w
         d = {}
-        for i in range(<Py_ssize_t>ln):
+        for i in range(ln):
             k = _mp_dec(p, n, at, depth + 1)
             v = _mp_dec(p, n, at, depth + 1)
             d[k] = v
@@ -1139,46 +1140,20 @@ cdef object _mp_dec(const unsigned char* p, Py_ssize_t n, Py_ssize_t* at, int de
             raise _mp_short(pos, 8, n)
         at[0] = pos + 8
         return _be_f64(p + pos)
-    if b == 0xC4 or b == 0xC5 or b == 0xC6:
-        if b == 0xC4:
-            if pos + 1 > n:
-                raise _mp_short(pos, 1, n)
-            ln = p[pos]
-            pos += 1
-        elif b == 0xC5:
-            if pos + 2 > n:
-                raise _mp_short(pos, 2, n)
-            ln = _be16(p + pos)
-            pos += 2
-        else:
-            if pos + 4 > n:
-                raise _mp_short(pos, 4, n)
-            ln = _be32(p + pos)
-            pos += 4
-        if <Py_ssize_t>ln > n - pos:
-            raise _mp_short(pos, ln, n)
+    if 0xC4 <= b <= 0xC6:  # bin8/16/32
+        w = 1 << (b - 0xC4)
+        ln = _mp_len(p, n, pos, w, 0, 1, 0, -1)
+        if ln < 0:
+            raise _mp_len_error(ln, pos, w, n)
+        pos += w
         at[0] = pos + ln
         return PyBytes_FromStringAndSize(<const char*>(p + pos), ln)
-    if 0xD4 <= b <= 0xD8 or b == 0xC7 or b == 0xC8 or b == 0xC9:
-        if 0xD4 <= b <= 0xD8:
-            ln = 1 << (b - 0xD4)
-        elif b == 0xC7:
-            if pos + 1 > n:
-                raise _mp_short(pos, 1, n)
-            ln = p[pos]
-            pos += 1
-        elif b == 0xC8:
-            if pos + 2 > n:
-                raise _mp_short(pos, 2, n)
-            ln = _be16(p + pos)
-            pos += 2
-        else:
-            if pos + 4 > n:
-                raise _mp_short(pos, 4, n)
-            ln = _be32(p + pos)
-            pos += 4
-        if <Py_ssize_t>ln + 1 > n - pos:
-            raise _mp_short(pos, ln + 1, n)
+    if 0xD4 <= b <= 0xD8 or 0xC7 <= b <= 0xC9:  # fixext1..16, ext8/16/32: the code, then data
+        w = 0 if b >= 0xD4 else 1 << (b - 0xC7)
+        ln = _mp_len(p, n, pos, w, 1 << (b - 0xD4) if b >= 0xD4 else 0, 1, 1, -1)
+        if ln < 0:
+            raise _mp_len_error(ln, pos, w, n)
+        pos += w
         code = <signed char>p[pos]
         at[0] = pos + 1 + ln
         return _mp_ext(code, PyBytes_FromStringAndSize(<const char*>(p + pos + 1), ln))
