@@ -27,7 +27,7 @@ import trio
 
 __all__ = ["SPIN_SECONDS", "SPIN_WINDOW", "BusyPoll", "busy_poll", "fd_probe"]
 
-SPIN_SECONDS: Final = 50e-6
+SPIN_SECONDS: Final = 100e-6
 """Default ``spin`` of the shm and stream transports: how long a hot receiver is busy-polled
 before its process sleeps. Measured in ``symphony bench bus`` (docs/bus.md): it turns a
 request/response round trip from two sleeps and wake-ups into two short polls. The cost is
@@ -36,6 +36,10 @@ with a ``sched_yield`` per pass so other processes on the core go first."""
 
 SPIN_WINDOW: Final = 0.002
 """A receiver counts as hot (is busy-polled) this long after its last frame."""
+
+NEAR_MISS: Final = 2.0
+"""A spin that missed but whose data came within this many budgets after it ended is a near
+miss (the peer was asleep, not idle) and does not back off."""
 
 CHECK_EVERY: Final = 0.02
 """Seconds between two looks at this process's CPU run-queue wait."""
@@ -54,10 +58,13 @@ class BusyPoll(trio.abc.Instrument):
     Attributes:
         spins: times the loop was about to sleep with a hot receiver parked.
         hits: spins that ended with data within the budget (a sleep and wake-up saved).
-        skipped: sleeps taken without spinning: while backing off (after a spin that
-            missed, or hit only after the process had lost its core, the next 8, 16, ...
-            1024 chances to spin are skipped), or while the cores are crowded (this
-            process waited for a CPU more than :data:`CROWDED` of the time lately).
+        skipped: sleeps taken without spinning: while backing off (after a spin whose
+            data came more than a budget after it gave up, or that hit only after the
+            process had lost its core, the next 8, 16, ... 1024 chances to spin are
+            skipped), or while the cores are crowded (this process waited for a CPU more
+            than :data:`CROWDED` of the time lately).
+        near_misses: spins that missed but whose data came within :data:`NEAR_MISS`
+            budgets: the peer was asleep itself (no backoff: once both spin, they hit).
         spun_ns: total time spent polling, in nanoseconds.
     """
 
@@ -73,6 +80,8 @@ class BusyPoll(trio.abc.Instrument):
         self.spun_ns = 0
         self._skip = 0
         self._backoff = 0
+        self._missed: tuple[float, float] | None = None
+        self.near_misses = 0
         self._crowded = False
         self._next_check = 0.0
         self._last_sched = (0.0, 0)
@@ -145,9 +154,27 @@ class BusyPoll(trio.abc.Instrument):
             self.hits += 1
             self._backoff = 0
             return
-        # a miss, or a hit only after the process lost its core (sched_yield gave it to a
-        # busy neighbour): spinning is not paying off here now; sleep for a while, longer
-        # each time it happens again
+        if not hit and budget >= timeout:
+            return  # the loop's own deadline ended the spin, not the budget
+        if not hit:
+            # a miss: judged in after_io_wait by how much later the data came (a near miss
+            # is a peer that was asleep itself; both spinning is what pays off then)
+            self._missed = (clock(), budget)
+            return
+        self._back_off()  # a hit only after the process lost its core
+
+    def after_io_wait(self, timeout: float) -> None:
+        missed = self._missed
+        if missed is not None:
+            self._missed = None
+            ended, budget = missed
+            if time.perf_counter() - ended > NEAR_MISS * budget:
+                self._back_off()  # the data came much later: spinning does not pay here now
+            else:
+                self.near_misses += 1
+
+    def _back_off(self) -> None:
+        """Skip the next 8, 16, ... 1024 chances to spin."""
         self._backoff = min(max(2 * self._backoff, 8), 1024)
         self._skip = self._backoff
 

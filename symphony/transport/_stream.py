@@ -58,6 +58,10 @@ _GONE_ERRNOS: Final = frozenset(
 )
 
 
+def _nothing() -> None:
+    return None
+
+
 class RawIO:
     """A non-blocking read fd and write fd; ``read`` returns ``b""`` at end of stream."""
 
@@ -254,19 +258,27 @@ class StreamTransport(Transport):
         self._corked_bytes = 0
         if self._closed or self._peer_gone:
             return
-        try:
-            k = self._io.write(data)
-        except BlockingIOError:
+        if self._out:
+            # an earlier frame is still partly unwritten (a send_many since the cork): the
+            # corked bytes go behind it, never into the middle of it
             k = 0
-        except OSError as exc:
-            self._gone(exc)  # the next send or receive reports it
-            return
+        else:
+            try:
+                k = self._io.write(data)
+            except BlockingIOError:
+                k = 0
+            except OSError as exc:
+                self._gone(exc)  # the next send or receive reports it
+                return
         if k < len(data):
-            self._out.append(memoryview(data)[k:])
+            self._out.append(memoryview(data)[k:] if k else data)
             self._out_bytes += len(data) - k
             if not self._flushing:
                 trio.lowlevel.spawn_system_task(self._flush_in_background,
                                                 name=f"{self!r} flush")
+                # called at the end of a batch, the loop may already have chosen to sleep
+                # until the next I/O event: wake it so the flusher runs now
+                trio.lowlevel.current_trio_token().run_sync_soon(_nothing, idempotent=True)
 
     async def _flush_in_background(self) -> None:
         try:

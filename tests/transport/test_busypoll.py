@@ -53,25 +53,39 @@ def test_no_spin_when_runnable_cold_or_unparked() -> None:
     assert calls[0] == 0 and bp.spins == 0
 
 
-def test_a_miss_backs_off_and_a_hit_resets() -> None:
+def test_a_far_miss_backs_off_a_near_miss_does_not_and_a_hit_resets() -> None:
     bp = _calm()
     state = {"ready": False}
     bp.park(1, lambda: state["ready"], time.perf_counter() + 60, 1e-4)
-    bp.before_io_wait(1.0)  # spins 100 µs, misses
-    assert (bp.spins, bp.hits) == (1, 0)
+
+    def miss(data_after: float) -> None:
+        bp.before_io_wait(1.0)  # spins 100 µs, misses
+        time.sleep(data_after)  # ...the loop sleeps until the data comes
+        bp.after_io_wait(1.0)
+
+    miss(0.0)  # data right after the spin gave up: the peer was asleep, keep spinning
+    assert (bp.spins, bp.hits, bp.near_misses, bp.skipped) == (1, 0, 1, 0)
+    miss(0.01)  # data 10 ms later: spinning does not pay here, back off 8
+    assert bp.spins == 2
     for _ in range(8):
         bp.before_io_wait(1.0)
-    assert bp.skipped == 8 and bp.spins == 1
-    bp.before_io_wait(1.0)  # backoff over: spins (and misses) again; next backoff is 16
-    assert bp.spins == 2
+        bp.after_io_wait(1.0)
+    assert bp.skipped == 8 and bp.spins == 2
+    miss(0.01)  # backoff over: spins (and misses far) again; next backoff is 16
+    assert bp.spins == 3
     for _ in range(16):
         bp.before_io_wait(1.0)
-    assert bp.skipped == 24 and bp.spins == 2
+    assert bp.skipped == 24 and bp.spins == 3
     state["ready"] = True
     bp.before_io_wait(1.0)
-    assert (bp.spins, bp.hits) == (3, 1)
-    bp.before_io_wait(1.0)  # a hit resets the backoff
-    assert (bp.spins, bp.hits, bp.skipped) == (4, 2, 24)
+    assert (bp.spins, bp.hits) == (4, 1)
+    state["ready"] = False
+    miss(0.01)  # a hit reset the backoff: the next far miss backs off 8 again, not 32
+    for _ in range(8):
+        bp.before_io_wait(1.0)
+    assert bp.skipped == 32
+    bp.before_io_wait(1.0)
+    assert bp.spins == 6
 
 
 def test_budget_is_capped_by_the_loop_timeout() -> None:

@@ -114,3 +114,49 @@ async def test_back_pressure_still_holds() -> None:
     assert sent * len(chunk) < 64 * 1024 * 1024  # it stopped, it did not buffer forever
     await a.aclose()
     await b.aclose()
+
+
+async def test_a_partial_write_at_the_end_of_a_batch_is_finished_without_other_io() -> None:
+    """The kernel takes only part of the cork when the batch ends; the rest must go out even
+    if nothing else in this process wakes the loop (the reader is in another thread here;
+    in real use, another process). Regression: the flusher task was made runnable after the
+    loop had chosen to sleep until the next I/O event, so both sides waited for each other."""
+    import os
+    import socket as socket_mod
+
+    a, b = unix_socket_pair()
+    sock = socket_mod.socket(fileno=os.dup(a._io.wfd))
+    sock.setsockopt(socket_mod.SOL_SOCKET, socket_mod.SO_SNDBUF, 4096)
+    sock.close()
+    payload = os.urandom(CORK_LIMIT - 1024)
+    rfd = os.dup(b._io.rfd)
+    os.set_blocking(rfd, True)
+
+    def read_frame() -> bytes:
+        data = b""
+        while len(data) < 4 + len(payload):
+            chunk = os.read(rfd, 1 << 16)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+    try:
+        got: list[bytes] = []
+        arrived = trio.Event()
+
+        async def reader() -> None:  # blocks in a thread on the raw socket from the start
+            got.append(await trio.to_thread.run_sync(read_frame, abandon_on_cancel=True))
+            arrived.set()
+
+        with trio.move_on_after(10):  # a hang guard, not a timing check
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(reader)
+                await trio.sleep(0.05)  # the thread is blocked in read() now
+                assert a.send_nowait(payload)  # corked: written when this batch ends...
+                await arrived.wait()  # ...which parks at once: the loop would sleep
+        assert got and got[0][4:] == payload, "the rest of the frame never went out"
+    finally:
+        os.close(rfd)
+        await a.aclose()
+        await b.aclose()
