@@ -53,7 +53,7 @@ from symphony.commons.errors import (
     TransportError,
 )
 from symphony.transport._busypoll import SPIN_SECONDS, SPIN_WINDOW, busy_poll
-from symphony.transport.base import Transport, TransportStatistics
+from symphony.transport.base import YIELD_EVERY, Transport, TransportStatistics
 from symphony.transport.unix import UnixListener
 
 __all__ = [
@@ -209,12 +209,20 @@ class ShmTransport(Transport):
 
     # ---- sending ---------------------------------------------------------------------
     async def send(self, frame: bytes | bytearray | memoryview) -> None:
-        await self._fair()
-        self._check_send(len(frame))
+        self._ops += 1
+        if self._ops >= YIELD_EVERY:  # _fair(), inlined: the 64 B hot path
+            self._ops = 0
+            await trio.lowlevel.checkpoint()
+        else:
+            await trio.lowlevel.checkpoint_if_cancelled()
+        n = len(frame)
+        if self._closed or self._eof_sent or self._peer_gone or n > self.max_frame:
+            self._check_send(n)
         if not self._tx.push(frame):
             await self._wait_room(frame)
-        self.stats.frames_sent += 1
-        self.stats.bytes_sent += len(frame)
+        stats = self.stats
+        stats.frames_sent += 1
+        stats.bytes_sent += n
 
     def send_nowait(self, frame: bytes | bytearray | memoryview) -> bool:
         self._check_send(len(frame))
