@@ -426,6 +426,8 @@ class PubSub:
                     s.delivered += 1
                     n += 1
                 continue
+            # the general case: publish()'s per-subscription body, repeated on purpose (a
+            # shared coroutine would add an await to every publish: 0.23 -> 0.48 µs measured)
             for msg in msgs:
                 if flt is not None and not flt(msg):
                     continue
