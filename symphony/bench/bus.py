@@ -33,7 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -274,96 +275,90 @@ async def _transport_cases(kind: str, n: int, rounds: int, size: int,
                     nursery.cancel_scope.cancel()
 
 
-async def _bus_cases(kind: str, n: int, rounds: int, tp: Table, rtt: Table) -> None:
-    n = max(BATCH, n // BATCH * BATCH)  # whole batches: the child counts n messages a round
+@asynccontextmanager
+async def _remote_bus(
+    kind: str, role: str, n: int, topic: str
+) -> AsyncIterator[tuple[Bus, Transport, subprocess.Popen[bytes]]]:
+    """A parent bus linked to a child process's bus (``role``: bus or fan) over ``kind``,
+    once the child's subscription to ``topic`` has arrived; stops the child on exit."""
     with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, f"bus-{kind}.sock")
+        path = os.path.join(d, f"{role}-{kind}.sock")
         bus = Bus("parent", heartbeat_interval=3600)
         async with trio.open_nursery() as nursery:
             await nursery.start(bus.run)
             server, incoming, hold = _serve_one(kind, path)
             await nursery.start(server.run)
-            proc = _spawn("bus", kind, path, n)
+            proc = _spawn(role, kind, path, n)
             try:
                 t = await incoming.receive()
                 if kind == "shm-nospin":
                     t.spin = 0.0  # type: ignore[attr-defined]
                 link = await bus.connect(t)
-                while "echo" not in bus.registry or not link.interest.match("bench.x"):
+                echo = role == "bus"  # the child's bus serves the echo endpoints
+                while not link.interest.match(topic) or (echo and "echo" not in bus.registry):
                     await trio.sleep(0.001)
-                done = bus.subscribe("done", maxsize=16)
-                await trio.sleep(0.05)  # let the child learn our "done" subscription
-                payload = b"x" * 64
-                rates = []
-                for _ in range(rounds):
-                    t0 = time.perf_counter()
-                    for _ in range(n):
-                        await bus.publish("bench.x", payload)
-                    await done.receive()
-                    rates.append(n / (time.perf_counter() - t0))
-                tp.add(f"{kind} 64 B bus publish", SY, statistics.median(rates),
-                       "Bus.publish -> link -> remote subscriber")
-                rates = []
-                batch = [payload] * BATCH
-                for _ in range(rounds):
-                    t0 = time.perf_counter()
-                    for _ in range(n // BATCH):
-                        await bus.publish_many("bench.x", batch)
-                    await done.receive()
-                    rates.append(n // BATCH * BATCH / (time.perf_counter() - t0))
-                tp.add(f"{kind} 64 B bus publish_many {BATCH}", SY, statistics.median(rates),
-                       "one frame per batch -> remote subscriber per message")
-                for ep, label in (("echo", "request->response"),
-                                  ("echo-plain", "request->plain handler")):
-                    samples = []
-                    for _ in range(200):
-                        await bus.request(ep, "ping", payload)
-                    for _ in range(rounds * 500):
-                        t0 = time.perf_counter()
-                        await bus.request(ep, "ping", payload)
-                        samples.append(time.perf_counter() - t0)
-                    _add_rtt(rtt, f"{kind} {label}", SY, samples)
+                yield bus, t, proc
                 await t.aclose()
             finally:
                 _stop(proc)
                 hold.set()
                 nursery.cancel_scope.cancel()
+
+
+async def _bus_cases(kind: str, n: int, rounds: int, tp: Table, rtt: Table) -> None:
+    n = max(BATCH, n // BATCH * BATCH)  # whole batches: the child counts n messages a round
+    async with _remote_bus(kind, "bus", n, "bench.x") as (bus, _, _proc):
+        done = bus.subscribe("done", maxsize=16)
+        await trio.sleep(0.05)  # let the child learn our "done" subscription
+        payload = b"x" * 64
+        rates = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                await bus.publish("bench.x", payload)
+            await done.receive()
+            rates.append(n / (time.perf_counter() - t0))
+        tp.add(f"{kind} 64 B bus publish", SY, statistics.median(rates),
+               "Bus.publish -> link -> remote subscriber")
+        rates = []
+        batch = [payload] * BATCH
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            for _ in range(n // BATCH):
+                await bus.publish_many("bench.x", batch)
+            await done.receive()
+            rates.append(n // BATCH * BATCH / (time.perf_counter() - t0))
+        tp.add(f"{kind} 64 B bus publish_many {BATCH}", SY, statistics.median(rates),
+               "one frame per batch -> remote subscriber per message")
+        for ep, label in (("echo", "request->response"),
+                          ("echo-plain", "request->plain handler")):
+            samples = []
+            for _ in range(200):
+                await bus.request(ep, "ping", payload)
+            for _ in range(rounds * 500):
+                t0 = time.perf_counter()
+                await bus.request(ep, "ping", payload)
+                samples.append(time.perf_counter() - t0)
+            _add_rtt(rtt, f"{kind} {label}", SY, samples)
 
 
 async def _fanout_remote(kind: str, n: int, rounds: int, fan: Table) -> None:
     """Publish n messages to a child process whose bus has FANOUT subscribers of the topic;
     the figure is the time per message until all FANOUT handlers ran (child's count)."""
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, f"fan-{kind}.sock")
-        bus = Bus("parent", heartbeat_interval=3600)
-        async with trio.open_nursery() as nursery:
-            await nursery.start(bus.run)
-            server, incoming, hold = _serve_one(kind, path)
-            await nursery.start(server.run)
-            proc = _spawn("fan", kind, path, n)
-            try:
-                t = await incoming.receive()
-                link = await bus.connect(t)
-                while not link.interest.match("fan.x"):
-                    await trio.sleep(0.001)
-                done = bus.subscribe("done", maxsize=16)
-                await trio.sleep(0.05)
-                payload = b"x" * 64
-                times = []
-                for _ in range(rounds):
-                    t0 = time.perf_counter()
-                    for _ in range(n):
-                        await bus.publish("fan.x", payload)
-                    await done.receive()
-                    times.append((time.perf_counter() - t0) / n)
-                fan.add(f"{kind} fan-out to {FANOUT} subscribers", SY,
-                        statistics.median(times) * 1e6,
-                        f"Bus.publish -> link -> {FANOUT} handlers in the child")
-                await t.aclose()
-            finally:
-                _stop(proc)
-                hold.set()
-                nursery.cancel_scope.cancel()
+    async with _remote_bus(kind, "fan", n, "fan.x") as (bus, _, _proc):
+        done = bus.subscribe("done", maxsize=16)
+        await trio.sleep(0.05)
+        payload = b"x" * 64
+        times = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                await bus.publish("fan.x", payload)
+            await done.receive()
+            times.append((time.perf_counter() - t0) / n)
+        fan.add(f"{kind} fan-out to {FANOUT} subscribers", SY,
+                statistics.median(times) * 1e6,
+                f"Bus.publish -> link -> {FANOUT} handlers in the child")
 
 
 def _zmq_fanout(n: int, rounds: int, fan: Table) -> None:
@@ -715,55 +710,38 @@ def _rss_kib(pid: int) -> int:
 
 
 async def _sustained(seconds: float) -> None:
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "sustained.sock")
-        bus = Bus("parent", heartbeat_interval=3600)
-        async with trio.open_nursery() as nursery:
-            await nursery.start(bus.run)
-            server, incoming, hold = _serve_one("shm", path)
-            await nursery.start(server.run)
-            n = 10000
-            proc = _spawn("bus", "shm", path, n)
-            try:
-                t = await incoming.receive()
-                link = await bus.connect(t)
-                while not link.interest.match("bench.x"):
-                    await trio.sleep(0.001)
-                done = bus.subscribe("done", maxsize=4, policy="drop_oldest")
-                await trio.sleep(0.05)
-                gc.collect()
-                samples: list[tuple[float, int, int]] = []
-                start = time.perf_counter()
-                next_sample = start
-                sent = 0
-                last_ack = 0
-                payload = b"x" * 64
-                while time.perf_counter() - start < seconds:
-                    for _ in range(n):
-                        await bus.publish("bench.x", payload)
-                    sent += n
-                    last_ack = (await done.receive()).payload  # child confirms each block
-                    now = time.perf_counter()
-                    if now >= next_sample:
-                        samples.append((now - start, _rss_kib(os.getpid()), _rss_kib(proc.pid)))
-                        next_sample += 1.0
-                elapsed = time.perf_counter() - start
-                print(f"== sustained {seconds:.0f} s over shm: {sent} messages, "
-                      f"{sent / elapsed:,.0f} msg/s, child counted {last_ack}"
-                      f" ({'OK' if last_ack == sent else 'MISMATCH'})")
-                print("   t(s)  parent RSS (KiB)  child RSS (KiB)")
-                for ts, rp, rc in samples:
-                    print(f"   {ts:5.1f}  {rp:16d}  {rc:15d}")
-                if len(samples) >= 3:
-                    mid = samples[len(samples) // 3]
-                    print(f"   growth after warm-up (t={mid[0]:.0f}s -> end): parent "
-                          f"{samples[-1][1] - mid[1]:+d} KiB, "
-                          f"child {samples[-1][2] - mid[2]:+d} KiB")
-                await t.aclose()
-            finally:
-                _stop(proc)
-                hold.set()
-                nursery.cancel_scope.cancel()
+    n = 10000
+    async with _remote_bus("shm", "bus", n, "bench.x") as (bus, _, proc):
+        done = bus.subscribe("done", maxsize=4, policy="drop_oldest")
+        await trio.sleep(0.05)
+        gc.collect()
+        samples: list[tuple[float, int, int]] = []
+        start = time.perf_counter()
+        next_sample = start
+        sent = 0
+        last_ack = 0
+        payload = b"x" * 64
+        while time.perf_counter() - start < seconds:
+            for _ in range(n):
+                await bus.publish("bench.x", payload)
+            sent += n
+            last_ack = (await done.receive()).payload  # child confirms each block
+            now = time.perf_counter()
+            if now >= next_sample:
+                samples.append((now - start, _rss_kib(os.getpid()), _rss_kib(proc.pid)))
+                next_sample += 1.0
+        elapsed = time.perf_counter() - start
+        print(f"== sustained {seconds:.0f} s over shm: {sent} messages, "
+              f"{sent / elapsed:,.0f} msg/s, child counted {last_ack}"
+              f" ({'OK' if last_ack == sent else 'MISMATCH'})")
+        print("   t(s)  parent RSS (KiB)  child RSS (KiB)")
+        for ts, rp, rc in samples:
+            print(f"   {ts:5.1f}  {rp:16d}  {rc:15d}")
+        if len(samples) >= 3:
+            mid = samples[len(samples) // 3]
+            print(f"   growth after warm-up (t={mid[0]:.0f}s -> end): parent "
+                  f"{samples[-1][1] - mid[1]:+d} KiB, "
+                  f"child {samples[-1][2] - mid[2]:+d} KiB")
 
 
 # ======================================================================= main
