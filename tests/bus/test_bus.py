@@ -362,3 +362,30 @@ async def test_codec_mismatch_is_a_clear_error_not_a_hang() -> None:
             "does not decode with the 'bincode' codec" in m for m in messages)
         assert any("same [bus] codec" in m for m in messages)
         assert not a_bus.links and not b_bus.links
+
+
+@pytest.mark.parametrize("kind", list(PAIRS))
+async def test_bincode_buses_across_a_link(kind: str) -> None:
+    """Two buses on the bincode codec: message types and topics nobody registered still
+    travel (requests, replies, events, batches) with their payloads intact."""
+    a_bus, b_bus = Bus("a", codec="bincode"), Bus("b", codec="bincode")
+    async with running(a_bus, b_bus) as nursery:
+        got: list[tuple[str, Any]] = []
+        b_bus.subscribe("news.#", lambda m: got.append((m.type, m.payload)))
+        b_bus.add_endpoint("echo", lambda m: {"echo": m.payload, "type": m.type})
+        ta, tb = PAIRS[kind]()
+        nursery.start_soon(b_bus.connect, tb)
+        link = await a_bus.connect(ta)
+        with trio.fail_after(10):
+            while not link.interest.match("news.x"):
+                await trio.sleep(0.001)
+        payload = [1, "x", {"k": b"v"}, None, 2.5, True]
+        reply = await a_bus.request("echo", "some.new.type", payload, timeout=5)
+        assert reply.payload == {"echo": payload, "type": "some.new.type"}
+        await a_bus.publish("news.never.registered", {"n": 1})
+        await a_bus.publish_many("news.batch", [1, 2])
+        with trio.fail_after(10):
+            while len(got) < 3:
+                await trio.sleep(0.001)
+        assert got == [("news.never.registered", {"n": 1}), ("news.batch", 1),
+                       ("news.batch", 2)]
