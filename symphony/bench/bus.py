@@ -58,13 +58,19 @@ FANOUT = 100
 
 
 # ======================================================================= child process side
+def _variant(kind: str, t: Transport) -> Transport:
+    """Apply a benchmark variant to either end: ``shm-nospin`` turns the busy-poll off,
+    ``unix-nocork`` the write coalescing (the A/B rows for docs/bus.md)."""
+    if kind == "shm-nospin":
+        t.spin = 0.0  # type: ignore[attr-defined]
+    elif kind == "unix-nocork":
+        t.coalesce = False  # type: ignore[attr-defined]
+    return t
+
+
 async def _child_transport(kind: str, path: str) -> Transport:
-    if kind.startswith("shm"):
-        t = await connect_shm(path)
-        if kind == "shm-nospin":
-            t.spin = 0.0
-        return t
-    return await connect_unix(path)
+    t = await connect_shm(path) if kind.startswith("shm") else await connect_unix(path)
+    return _variant(kind, t)
 
 
 async def _child_main(role: str, kind: str, path: str, n: int) -> None:
@@ -226,53 +232,61 @@ def _serve_one(
     return server, incoming, hold
 
 
+@asynccontextmanager
+async def _with_child(
+    kind: str, role: str, n: int
+) -> AsyncIterator[tuple[Transport, subprocess.Popen[bytes]]]:
+    """A child process in ``role`` connected to us over ``kind``: our end of the transport
+    (with the variant applied) and the process; the child is stopped on exit."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, f"{role}-{kind}.sock")
+        async with trio.open_nursery() as nursery:
+            server, incoming, hold = _serve_one(kind, path)
+            await nursery.start(server.run)
+            proc = _spawn(role, kind, path, n)
+            try:
+                t = _variant(kind, await incoming.receive())
+                yield t, proc
+                await t.aclose()
+            finally:
+                _stop(proc)
+                hold.set()
+                nursery.cancel_scope.cancel()
+
+
 async def _transport_cases(kind: str, n: int, rounds: int, size: int,
                            tp: Table, rtt: Table) -> None:
     payload = b"x" * size
     n = max(BATCH, n // BATCH * BATCH)  # whole batches: the child counts n frames a round
-    with tempfile.TemporaryDirectory() as d:
-        for role in ("sink", "echo") if size == 64 else ("sink",):
-            path = os.path.join(d, f"{kind}-{role}.sock")
-            async with trio.open_nursery() as nursery:
-                server, incoming, hold = _serve_one(kind, path)
-                await nursery.start(server.run)
-                proc = _spawn(role, kind, path, n)
-                try:
-                    t = await incoming.receive()
-                    if kind == "shm-nospin":
-                        t.spin = 0.0  # type: ignore[attr-defined]
-                    if role == "sink":
-                        for label, batched in (("single", False), (f"batch {BATCH}", True)):
-                            rates = []
-                            for _ in range(rounds):
-                                t0 = time.perf_counter()
-                                if batched:
-                                    chunk = [payload] * BATCH
-                                    for _ in range(n // BATCH):
-                                        await t.send_many(chunk)
-                                else:
-                                    for _ in range(n):
-                                        await t.send(payload)
-                                assert await t.receive() == b"done"
-                                rates.append(n / (time.perf_counter() - t0))
-                            tp.add(f"{kind} {size} B {label}", SY, statistics.median(rates),
-                                   "transport send_many" if batched else "transport send")
-                    else:
-                        samples = []
-                        for _ in range(200):  # warm up
-                            await t.send(payload)
-                            await t.receive()
-                        for _ in range(rounds * 1000):
-                            t0 = time.perf_counter()
-                            await t.send(payload)
-                            await t.receive()
-                            samples.append(time.perf_counter() - t0)
-                        _add_rtt(rtt, f"{kind} ping-pong", SY, samples)
-                    await t.aclose()
-                finally:
-                    _stop(proc)
-                    hold.set()
-                    nursery.cancel_scope.cancel()
+    for role in ("sink", "echo") if size == 64 else ("sink",):
+        async with _with_child(kind, role, n) as (t, _proc):
+            if role == "sink":
+                for label, batched in (("single", False), (f"batch {BATCH}", True)):
+                    rates = []
+                    for _ in range(rounds):
+                        t0 = time.perf_counter()
+                        if batched:
+                            chunk = [payload] * BATCH
+                            for _ in range(n // BATCH):
+                                await t.send_many(chunk)
+                        else:
+                            for _ in range(n):
+                                await t.send(payload)
+                        assert await t.receive() == b"done"
+                        rates.append(n / (time.perf_counter() - t0))
+                    tp.add(f"{kind} {size} B {label}", SY, statistics.median(rates),
+                           "transport send_many" if batched else "transport send")
+            else:
+                samples = []
+                for _ in range(200):  # warm up
+                    await t.send(payload)
+                    await t.receive()
+                for _ in range(rounds * 1000):
+                    t0 = time.perf_counter()
+                    await t.send(payload)
+                    await t.receive()
+                    samples.append(time.perf_counter() - t0)
+                _add_rtt(rtt, f"{kind} ping-pong", SY, samples)
 
 
 @asynccontextmanager
@@ -281,28 +295,16 @@ async def _remote_bus(
 ) -> AsyncIterator[tuple[Bus, Transport, subprocess.Popen[bytes]]]:
     """A parent bus linked to a child process's bus (``role``: bus or fan) over ``kind``,
     once the child's subscription to ``topic`` has arrived; stops the child on exit."""
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, f"{role}-{kind}.sock")
-        bus = Bus("parent", heartbeat_interval=3600)
-        async with trio.open_nursery() as nursery:
-            await nursery.start(bus.run)
-            server, incoming, hold = _serve_one(kind, path)
-            await nursery.start(server.run)
-            proc = _spawn(role, kind, path, n)
-            try:
-                t = await incoming.receive()
-                if kind == "shm-nospin":
-                    t.spin = 0.0  # type: ignore[attr-defined]
-                link = await bus.connect(t)
-                echo = role == "bus"  # the child's bus serves the echo endpoints
-                while not link.interest.match(topic) or (echo and "echo" not in bus.registry):
-                    await trio.sleep(0.001)
-                yield bus, t, proc
-                await t.aclose()
-            finally:
-                _stop(proc)
-                hold.set()
-                nursery.cancel_scope.cancel()
+    bus = Bus("parent", heartbeat_interval=3600)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(bus.run)
+        async with _with_child(kind, role, n) as (t, proc):
+            link = await bus.connect(t)
+            echo = role == "bus"  # the child's bus serves the echo endpoints
+            while not link.interest.match(topic) or (echo and "echo" not in bus.registry):
+                await trio.sleep(0.001)
+            yield bus, t, proc
+        nursery.cancel_scope.cancel()
 
 
 async def _bus_cases(kind: str, n: int, rounds: int, tp: Table, rtt: Table) -> None:
@@ -750,6 +752,7 @@ async def _run(args: argparse.Namespace) -> None:
         await _transport_cases(kind, n // 4, rounds, 1024, tp, rtt)
         await _bus_cases(kind, n // 4, rounds, tp, rtt)
     await _transport_cases("shm-nospin", n, rounds, 64, tp, rtt)
+    await _transport_cases("unix-nocork", n, rounds, 64, tp, rtt)
     await _bus_cases("shm-nospin", n // 4, rounds, tp, rtt)
     await trio.to_thread.run_sync(_zmq_cases, n, rounds, tp, rtt)
     for case in ("shm 64 B single", "shm request->response p50"):

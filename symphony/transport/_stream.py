@@ -236,31 +236,41 @@ class StreamTransport(Transport):
 
     # ---- write coalescing (see ``coalesce``) ----------------------------------------
     def _cork(self, data: bytes, frames: int, payload: int) -> None:
-        self._corked.append(data)
-        self._corked_bytes += len(data)
         self.stats.frames_sent += frames
         self.stats.bytes_sent += payload
-        if self._corked_bytes >= CORK_LIMIT:
-            self._uncork()
-        elif not self._cork_pending:
+        if not self._cork_pending:
+            # the first frame of a batch goes out at once (a lone request or reply waits for
+            # nothing); the frames that follow it in the same batch are corked
             self._cork_pending = True
             busy_poll().flush_later(self._uncork)
-
-    def _uncork(self) -> None:
-        """Write the corked frames with one system call; what the kernel does not take now
-        is queued and written by a flusher task (never lost, order kept)."""
-        self._cork_pending = False
-        corked = self._corked
-        if not corked:
+            self._write(data)
             return
+        self._corked.append(data)
+        self._corked_bytes += len(data)
+        if self._corked_bytes >= CORK_LIMIT:
+            self._write(self._take_cork())
+
+    def _take_cork(self) -> bytes:
+        corked = self._corked
         data = corked[0] if len(corked) == 1 else b"".join(corked)
         corked.clear()
         self._corked_bytes = 0
+        return data
+
+    def _uncork(self) -> None:
+        """The batch ended: write what was corked with one system call."""
+        self._cork_pending = False
+        if self._corked:
+            self._write(self._take_cork())
+
+    def _write(self, data: bytes) -> None:
+        """Write ``data`` now; what the kernel does not take is queued and written by a
+        flusher task (never lost, order kept)."""
         if self._closed or self._peer_gone:
             return
         if self._out:
-            # an earlier frame is still partly unwritten (a send_many since the cork): the
-            # corked bytes go behind it, never into the middle of it
+            # an earlier frame is still partly unwritten: these bytes go behind it, never
+            # into the middle of it
             k = 0
         else:
             try:
@@ -303,7 +313,7 @@ class StreamTransport(Transport):
     async def _send_bytes(self, data: bytes, frames: int, payload: int) -> None:
         stats = self.stats
         if self._corked:
-            self._uncork()  # keep the order
+            self._write(self._take_cork())  # keep the order
         if not self._out:
             try:
                 k = self._io.write(data)

@@ -1,5 +1,5 @@
-"""Write coalescing in stream transports: the frames sent during one scheduler batch leave in
-one system call at the end of the batch, in order, and nothing corked is ever lost."""
+"""Write coalescing in stream transports: the first frame of a scheduler batch leaves at once,
+the rest of the batch in one system call when it ends, in order, and nothing corked is lost."""
 
 from __future__ import annotations
 
@@ -41,9 +41,12 @@ async def test_one_write_per_batch(coalesce: bool) -> None:
     frames = [f"frame {i}".encode() for i in range(100)]
     for f in frames:
         assert a.send_nowait(f)
-    assert len(writes) == (0 if coalesce else 100)  # corked until the batch ends
-    await trio.lowlevel.checkpoint()  # the batch ends: the loop flushes before polling
+    # coalescing: the first frame of the batch goes out at once (latency), the other 99
+    # are corked until the batch ends
     assert len(writes) == (1 if coalesce else 100)
+    assert writes[0] == len(frames[0]) + 4
+    await trio.lowlevel.checkpoint()  # the batch ends: the loop flushes before polling
+    assert len(writes) == (2 if coalesce else 100)
     assert await _receive_n(b, 100) == frames
     assert a.statistics().frames_sent == 100
     await a.aclose()
@@ -134,7 +137,7 @@ async def test_a_partial_write_at_the_end_of_a_batch_is_finished_without_other_i
 
     def read_frame() -> bytes:
         data = b""
-        while len(data) < 4 + len(payload):
+        while len(data) < 4 + 5 + 4 + len(payload):
             chunk = os.read(rfd, 1 << 16)
             if not chunk:
                 break
@@ -153,9 +156,10 @@ async def test_a_partial_write_at_the_end_of_a_batch_is_finished_without_other_i
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(reader)
                 await trio.sleep(0.05)  # the thread is blocked in read() now
+                assert a.send_nowait(b"first")  # the batch's first frame: written at once
                 assert a.send_nowait(payload)  # corked: written when this batch ends...
                 await arrived.wait()  # ...which parks at once: the loop would sleep
-        assert got and got[0][4:] == payload, "the rest of the frame never went out"
+        assert got and got[0][13:] == payload, "the rest of the frame never went out"
     finally:
         os.close(rfd)
         await a.aclose()
