@@ -427,7 +427,8 @@ class PubSub:
                     n += 1
                 continue
             # the general case: publish()'s per-subscription body, repeated on purpose (a
-            # shared coroutine would add an await to every publish: 0.23 -> 0.48 µs measured)
+            # shared coroutine would add an await to every publish, about doubling its cost in
+            # a microbenchmark with one plain subscriber)
             for msg in msgs:
                 if flt is not None and not flt(msg):
                     continue
